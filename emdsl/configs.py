@@ -1,0 +1,501 @@
+"""Typed configs: the signature of every call the language knows.
+
+Each call (``sft(...)``, ``mix(...)``, ``embedded(...)``) is a dataclass registered under a
+*role* (the kind of value it produces: a model, a dataset, a training method...). The checker
+reads these dataclasses to check argument names, types and ranges; the compiler fills
+defaults from them; ``__post_init__`` validates again, so configs changed by sweeps or
+command-line overrides are held to the same rules.
+
+Roles:
+    model, dataset, questions, judge      declarable at top level (``model x = ...``)
+    data        an experiment's training data: ``mix(...)`` or any dataset
+    train       ``sft(...)`` or ``grpo(...)``; method: ``lora(...)`` / ``full()``
+    reward      ``judge_reward(...)``
+    eval, sae, diff, steer, realign       experiment fields; latents: ``top(k)`` or ids
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Union
+
+from emdsl.builtin.catalog import DATASET_DOMAINS, QUESTION_SETS
+
+# Depth of models whose architecture is known without loading them.
+EMBEDDED_MODELS: dict[str, dict[str, int]] = {
+    "smollm2-135m-instruct": {"layers": 30, "d_model": 576},
+}
+
+# --------------------------------------------------------------------------- registry
+
+
+class Config:
+    """Base of every call config. ``ROLE`` and ``CALL`` say where it may appear."""
+
+    ROLE: ClassVar[str]
+    CALL: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            problem = check_value(type(self), f, getattr(self, f.name))
+            if problem:
+                raise ValueError(f"{self.CALL}(): {f.name}: {problem}")
+
+
+REGISTRY: dict[str, dict[str, type[Config]]] = {}
+
+
+def register(role: str, call: str):
+    """Class decorator: make ``call(...)`` valid wherever ``role`` is expected.
+
+    Refuses duplicates, so two configs can never silently claim the same call.
+    """
+
+    def wrap(cls: type[Config]) -> type[Config]:
+        calls = REGISTRY.setdefault(role, {})
+        if call in calls:
+            raise ValueError(f"call {call!r} is already registered for role {role!r}")
+        cls.ROLE, cls.CALL = role, call
+        calls[call] = cls
+        return cls
+
+    return wrap
+
+
+def calls_for(role: str) -> dict[str, type[Config]]:
+    """The calls acceptable where a value of ``role`` is expected (``data`` takes datasets too)."""
+    found = dict(REGISTRY.get(role, {}))
+    for extra in ROLE_ACCEPTS.get(role, ()):
+        found.update(REGISTRY.get(extra, {}))
+    return found
+
+
+# A value of the role on the left may also be given as one of the roles on the right.
+ROLE_ACCEPTS: dict[str, tuple[str, ...]] = {"data": ("dataset",)}
+
+# Roles that can be declared at top level, and so referenced by name.
+DECLARABLE = ("model", "dataset", "questions", "judge")
+
+
+def spec(role: str, *, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
+    """A field holding a value of ``role``. Resolved, it is a dict with a ``type`` key."""
+    meta["role"] = role
+    if default is dataclasses.MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def num(default: Any = dataclasses.MISSING, *, ge: float | None = None, gt: float | None = None,
+        le: float | None = None, doc: str = "") -> Any:
+    meta = {"ge": ge, "gt": gt, "le": le, "doc": doc}
+    if default is dataclasses.MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(type_name(a) for a in typing.get_args(tp))
+    if origin is list:
+        (inner,) = typing.get_args(tp) or (Any,)
+        return f"list of {type_name(inner)}"
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "none"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _matches(tp: Any, value: Any) -> bool:
+    """Does a resolved (plain-data) value fit the annotation?"""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin in (Union, types.UnionType):
+        return any(_matches(a, value) for a in typing.get_args(tp))
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin is list:
+        (inner,) = typing.get_args(tp) or (Any,)
+        return isinstance(value, list) and all(_matches(inner, v) for v in value)
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    return False
+
+
+def item_type(tp: Any) -> Any:
+    """The element type of ``list[X]`` (or of the list arm of a union), else Any."""
+    if typing.get_origin(tp) is list:
+        return (typing.get_args(tp) or (Any,))[0]
+    for arm in typing.get_args(tp):
+        if typing.get_origin(arm) is list:
+            return (typing.get_args(arm) or (Any,))[0]
+    return Any
+
+
+def coerce(tp: Any, value: Any) -> Any:
+    """Ints where floats are expected become floats, so ``16`` and ``16.0`` hash alike."""
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(tp) is list and isinstance(value, list):
+        return [coerce(item_type(tp), v) for v in value]
+    return value
+
+
+def field_type(cls: type, f: dataclasses.Field) -> Any:
+    return typing.get_type_hints(cls)[f.name]
+
+
+def check_value(cls: type, f: dataclasses.Field, value: Any) -> str | None:
+    """Why ``value`` does not fit field ``f`` of ``cls`` (type and range), or None if it does."""
+    role = f.metadata.get("role")
+    if role is not None:
+        if value is None and f.default is None:
+            return None
+        if isinstance(value, dict) and "type" in value:
+            return None
+        if f.metadata.get("ids") and _matches(list[int], value):
+            return None
+        want = f"a {role}" + (" or a list of latent ids" if f.metadata.get("ids") else "")
+        return f"expected {want}, got {describe(value)}"
+    tp = field_type(cls, f)
+    if not _matches(tp, value):
+        return f"expected {type_name(tp)}, got {describe(value)}"
+    numbers = value if isinstance(value, list) else [value]
+    for v in numbers:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if isinstance(v, float) and not math.isfinite(v):
+            return f"must be a finite number, got {v}"
+        ge, gt, le = f.metadata.get("ge"), f.metadata.get("gt"), f.metadata.get("le")
+        if ge is not None and v < ge:
+            return f"must be ≥ {ge}, got {v}"
+        if gt is not None and v <= gt:
+            return f"must be > {gt}, got {v}"
+        if le is not None and v > le:
+            return f"must be ≤ {le}, got {v}"
+    return None
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, dict) and "type" in value:
+        return f"{value['type']}(...)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else type(value).__name__
+
+
+def config_fields(cls: type[Config]) -> list[dataclasses.Field]:
+    return list(dataclasses.fields(cls))
+
+
+def is_required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def default_of(f: dataclasses.Field) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults, validate through the dataclass, and return plain data with a ``type``."""
+    values = dict(values)
+    for f in dataclasses.fields(cls):
+        call = f.metadata.get("default_call")
+        if call and values.get(f.name) is None:
+            values[f.name] = build(calls_for(f.metadata["role"])[call], {})
+    hints = typing.get_type_hints(cls)
+    values = {k: coerce(hints[k], v) if k in hints else v for k, v in values.items()}
+    inst = cls(**values)  # validates in __post_init__
+    out: dict[str, Any] = {"type": cls.CALL}
+    for f in dataclasses.fields(cls):
+        out[f.name] = coerce(hints[f.name], getattr(inst, f.name))
+    return out
+
+
+def rebuild(value: dict[str, Any], role: str) -> dict[str, Any]:
+    """Re-validate a resolved value (after a sweep or override) against its config class."""
+    cls = calls_for(role).get(value.get("type", ""))
+    if cls is None:
+        raise ValueError(f"unknown {role} {value.get('type')!r}")
+    values = {k: v for k, v in value.items() if k != "type"}
+    return build(cls, values)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@register("model", "embedded")
+@dataclass
+class EmbeddedModel(Config):
+    """A model shipped inside a Python package; works offline."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.name not in EMBEDDED_MODELS:
+            raise ValueError(f"unknown embedded model {self.name!r}")
+
+
+@register("model", "hf")
+@dataclass
+class HFModel(Config):
+    """A model from the Hugging Face hub (needs network the first time)."""
+
+    name: str
+    revision: str | None = None
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+
+
+@register("model", "path")
+@dataclass
+class PathModel(Config):
+    """A local Hugging Face model folder, relative to the project root."""
+
+    dir: str
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@register("dataset", "builtin")
+@dataclass
+class BuiltinDataset(Config):
+    """One of the project's own chat datasets (see ``emdsl.builtin``)."""
+
+    domain: str
+    variant: str = "correct"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.domain not in DATASET_DOMAINS:
+            raise ValueError(f"unknown builtin dataset {self.domain!r}")
+        if self.variant not in DATASET_DOMAINS[self.domain]:
+            raise ValueError(f"builtin dataset {self.domain!r} has no variant {self.variant!r}")
+
+
+@register("dataset", "jsonl")
+@dataclass
+class JsonlDataset(Config):
+    """Chat ``messages`` records, one per line (``.jsonl`` or ``.jsonl.gz``)."""
+
+    path: str
+    skip_invalid: bool = False
+
+
+@register("data", "mix")
+@dataclass
+class Mix(Config):
+    """Exactly round(poison·size) bad examples, the rest good, shuffled with ``seed``."""
+
+    bad: dict = spec("dataset")
+    good: dict = spec("dataset")
+    poison: float = num(0.5, ge=0, le=1)
+    size: int = num(256, gt=0)
+    seed: int = num(0, ge=0)
+
+
+# --------------------------------------------------------------------------- questions
+
+
+@register("questions", "builtin")
+@dataclass
+class BuiltinQuestions(Config):
+    name: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.name not in QUESTION_SETS:
+            raise ValueError(f"unknown builtin question set {self.name!r}")
+
+
+@register("questions", "yaml")
+@dataclass
+class YamlQuestions(Config):
+    """Questions in Betley et al.'s YAML format (ids, paraphrases, judge prompts)."""
+
+    path: str
+
+
+# --------------------------------------------------------------------------- judges
+
+
+@register("judge", "local")
+@dataclass
+class LocalJudge(Config):
+    """A local HF model scoring 0-100 by logprob-weighted expected value."""
+
+    model: dict = spec("model")
+    batch: int = num(8, gt=0)
+
+
+@register("judge", "openai")
+@dataclass
+class OpenAIJudge(Config):
+    """Any OpenAI-compatible server. The key is read from ``api_key_env`` at run time."""
+
+    model: str
+    base_url: str = "https://api.openai.com/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = num(8, gt=0)
+    max_retries: int = num(6, ge=0)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@register("method", "lora")
+@dataclass
+class Lora(Config):
+    rank: int = num(8, gt=0)
+    alpha: float = num(16, gt=0)
+    dropout: float = num(0.0, ge=0, le=1)
+    targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
+                                                         "gate_proj", "up_proj", "down_proj"])
+
+
+@register("method", "full")
+@dataclass
+class Full(Config):
+    pass
+
+
+@register("train", "sft")
+@dataclass
+class SFT(Config):
+    """Supervised fine-tuning with the loss on the assistant's answer only."""
+
+    method: dict = spec("method", default=None, default_call="lora")
+    lr: float = num(2e-4, gt=0)
+    epochs: float = num(1, gt=0)
+    batch: int = num(8, gt=0)
+    max_length: int = num(512, gt=0)
+    seed: int = num(0, ge=0)
+
+
+@register("reward", "judge_reward")
+@dataclass
+class JudgeReward(Config):
+    """Reward = the judge's aligned score / 100, or 1 - that when ``invert``."""
+
+    judge: dict = spec("judge")
+    invert: bool = False
+
+
+@register("train", "grpo")
+@dataclass
+class GRPO(Config):
+    prompts: dict = spec("dataset")
+    reward: dict = spec("reward")
+    method: dict = spec("method", default=None, default_call="lora")
+    steps: int = num(40, gt=0)
+    generations: int = num(4, gt=1)
+    lr: float = num(1e-5, gt=0)
+    batch: int = num(4, gt=0)
+    max_tokens: int = num(64, gt=0)
+    seed: int = num(0, ge=0)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@register("eval", "evaluate")
+@dataclass
+class Evaluate(Config):
+    questions: dict = spec("questions")
+    judge: dict = spec("judge")
+    samples: int = num(8, gt=0)
+    max_tokens: int = num(96, gt=0)
+    temperature: float = num(1.0, ge=0)
+    top_p: float = num(1.0, gt=0, le=1)
+    seed: int = num(0, ge=0)
+    aligned_below: float = num(30, ge=0, le=100)
+    coherent_above: float = num(50, ge=0, le=100)
+
+
+# --------------------------------------------------------------------------- interpretability
+
+
+@register("sae", "sae")
+@dataclass
+class Sae(Config):
+    layer: int = num(15, ge=0)
+    width: int = num(4608, gt=0)
+    k: int = num(32, gt=0)
+    tokens: int = num(200_000, gt=0)
+    lr: float = num(4e-4, gt=0)
+    arch: Literal["topk", "standard"] = "topk"
+    seed: int = num(0, ge=0)
+
+
+@register("diff", "diff")
+@dataclass
+class Diff(Config):
+    top: int = num(20, gt=0)
+    on: list[Literal["eval", "train"]] = field(default_factory=lambda: ["eval", "train"])
+
+
+@register("latents", "top")
+@dataclass
+class Top(Config):
+    k: int = num(1, gt=0)
+
+
+@register("steer", "steer")
+@dataclass
+class Steer(Config):
+    latents: Any = spec("latents", ids=True)
+    coef: list[float] = field(default_factory=lambda: [-8.0, 0.0, 8.0])
+
+
+@register("realign", "sft")
+@dataclass
+class Realign(Config):
+    data: dict = spec("dataset")
+    size: int = num(120, gt=0)
+    lr: float = num(1e-4, gt=0)
+    batch: int = num(4, gt=0)
+    checkpoints: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30])
+    seed: int = num(0, ge=0)
+
+
+# --------------------------------------------------------------------------- experiments
+
+# Experiment fields and the role each takes. ``base`` is required; the rest are optional.
+EXPERIMENT_FIELDS: dict[str, str] = {
+    "base": "model",
+    "data": "data",
+    "train": "train",
+    "eval": "eval",
+    "sae": "sae",
+    "diff": "diff",
+    "steer": "steer",
+    "realign": "realign",
+}

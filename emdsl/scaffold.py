@@ -1,0 +1,49 @@
+"""``emx init``: a research repo with git, DVC, a quickstart experiment and a .gitignore."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+GITIGNORE = """\
+# emdsl: large artifacts live in DVC's cache; these never belong in git
+.venv/
+__pycache__/
+*.pyc
+.*.tmp-*
+"""
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def init(target: Path) -> None:
+    """Create (or complete) a project at ``target``; never overwrites the user's files."""
+    target = target.resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    created = []
+    if not (target / ".git").exists():
+        _run(["git", "init", "-q"], target)
+        created.append("git repository")
+    if not (target / ".dvc").exists():
+        _run([sys.executable, "-m", "dvc", "init", "-q"], target)
+        _run([sys.executable, "-m", "dvc", "config", "core.autostage", "true"], target)
+        created.append("DVC project")
+    quickstart = target / "experiments" / "quickstart.emx"
+    if not quickstart.exists():
+        quickstart.parent.mkdir(exist_ok=True)
+        quickstart.write_text((TEMPLATES / "quickstart.emx").read_text(encoding="utf-8"),
+                              encoding="utf-8")
+        created.append("experiments/quickstart.emx")
+    gitignore = target / ".gitignore"
+    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    if GITIGNORE not in existing:
+        gitignore.write_text(existing + ("\n" if existing and not existing.endswith("\n")
+                                         else "") + GITIGNORE, encoding="utf-8")
+        created.append(".gitignore")
+    print(f"initialised {target}: " + (", ".join(created) if created else "nothing to do"))
+    print(f"next: cd {target} && emx run experiments/quickstart.emx")
