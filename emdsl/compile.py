@@ -8,6 +8,7 @@ once. Artifact paths are keyed by the hash; stage names are readable and stable:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -219,6 +220,7 @@ def compile_program(program: Program) -> Graph:
     return graph
 
 
+@functools.cache
 def _rel(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))

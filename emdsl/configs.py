@@ -17,6 +17,7 @@ Roles:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -160,8 +161,14 @@ def coerce(tp: Any, value: Any) -> Any:
     return value
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """Evaluated annotations of a config class (``get_type_hints`` is slow; cache it)."""
+    return typing.get_type_hints(cls)
+
+
 def field_type(cls: type, f: dataclasses.Field) -> Any:
-    return typing.get_type_hints(cls)[f.name]
+    return type_hints(cls)[f.name]
 
 
 def check_value(cls: type, f: dataclasses.Field, value: Any) -> str | None:
@@ -230,7 +237,7 @@ def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
         call = f.metadata.get("default_call")
         if call and values.get(f.name) is None:
             values[f.name] = build(calls_for(f.metadata["role"])[call], {})
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     values = {k: coerce(hints[k], v) if k in hints else v for k, v in values.items()}
     inst = cls(**values)  # validates in __post_init__
     out: dict[str, Any] = {"type": cls.CALL}

@@ -7,12 +7,11 @@ plots (``cache: false``, tracked by git so ``emx diff`` reads them at any commit
 
 from __future__ import annotations
 
-import ast as pyast
 import hashlib
+import json
+import re
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from emdsl.compile import RESULT_FILES, Graph, Node
 
@@ -26,16 +25,78 @@ PLOT_PROPS: dict[str, dict[str, str]] = {
 }
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, no aliases, long lines kept whole."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+# Strings YAML (1.1 or 1.2) would read back as something else: booleans, nulls, numbers.
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
+_RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
-def dump(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1_000_000)
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)  # shortest round-trip form; YAML 1.1 floats need a dot
+        if "e" in text and "." not in text:
+            text = text.replace("e", ".0e")
+        return text
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
+        return text
+    return _UNPRINTABLE.sub(lambda m: f"\\U{ord(m.group()):08x}",
+                            json.dumps(text, ensure_ascii=False))
+
+
+# Characters YAML forbids raw or reads as line breaks (NEL, U+2028/9, BOM): escaped.
+_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def _dump(obj: Any, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            key = _scalar(k)
+            if isinstance(v, (dict, list)) and v:
+                out.append(f"{pad}{key}:")
+                _dump(v, indent + 2 if isinstance(v, dict) else indent, out)
+            else:
+                out.append(f"{pad}{key}: {_empty_or_scalar(v)}")
+    else:
+        for item in obj:
+            if isinstance(item, dict) and item:
+                inner: list[str] = []
+                _dump(item, indent + 2, inner)
+                out.append(f"{pad}- {inner[0].lstrip()}")
+                out.extend(inner[1:])
+            elif isinstance(item, list) and item:
+                inner = []
+                _dump(item, indent + 2, inner)
+                out.append(f"{pad}- {inner[0].lstrip()}")
+                out.extend(inner[1:])
+            else:
+                out.append(f"{pad}- {_empty_or_scalar(item)}")
+
+
+def _empty_or_scalar(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{}"
+    if isinstance(v, list):
+        return "[]"
+    return _scalar(v)
+
+
+def dump(obj: dict[str, Any]) -> str:
+    """Block-style YAML for plain data, in insertion order.
+
+    Written here because PyYAML's representer took most of the compile time for large sweeps;
+    tests check that ``yaml.safe_load(dump(x)) == x``.
+    """
+    out: list[str] = []
+    _dump(obj, 0, out)
+    return "\n".join(out) + "\n"
 
 
 def package_root() -> Path:
@@ -43,10 +104,15 @@ def package_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+# `import stages.x` / `from emdsl.builtin import datasets, questions` (parenthesised too).
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+((?:stages|emdsl)(?:\.\w+)*)"
+                     r"(?:\s+import\s+(\([^)]*\)|[\w ,]+))?", re.MULTILINE)
+
+
 def code_files(kind: str) -> list[str]:
     """``stages/<kind>.py`` and every project module it imports, transitively.
 
-    Read with ``ast`` (nothing is imported), so the list follows the code as it changes.
+    Read as text (nothing is imported), so the list follows the code as it changes.
     """
     base = package_root()
     todo, seen = [f"stages/{kind}.py"], set()
@@ -55,18 +121,12 @@ def code_files(kind: str) -> list[str]:
         if rel in seen or not (base / rel).exists():
             continue
         seen.add(rel)
-        tree = pyast.parse((base / rel).read_text(encoding="utf-8"))
-        for node in pyast.walk(tree):
-            names = []
-            if isinstance(node, pyast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, pyast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            for name in names:
-                if name.split(".")[0] in ("stages", "emdsl"):
-                    path = name.replace(".", "/") + ".py"
-                    if (base / path).exists():
-                        todo.append(path)
+        text = (base / rel).read_text(encoding="utf-8")
+        for module, names in _IMPORT.findall(text):
+            for name in [module, *(f"{module}.{n}" for n in re.findall(r"\w+", names))]:
+                path = name.replace(".", "/") + ".py"
+                if (base / path).exists():
+                    todo.append(path)
     return sorted(seen)
 
 
@@ -93,8 +153,9 @@ def stage_params(node: Node, code_hash: str | None) -> dict[str, Any]:
     return entry
 
 
-def stage_entry(node: Node, root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    code, code_hash = _code_deps(node.kind, root)
+def stage_entry(node: Node, code_deps: tuple[list[str], str | None]
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    code, code_hash = code_deps
     deps = [*code, *node.files, *(n.out for _, n in sorted(node.inputs.items()))]
     stage: dict[str, Any] = {"cmd": f"python -m stages.{node.kind} {node.name}"}
     if deps:
@@ -116,8 +177,9 @@ def emit(graph: Graph, root: Path, sources: list[str]) -> tuple[str, str]:
     """The text of dvc.yaml and params.yaml for ``graph``."""
     stages: dict[str, Any] = {}
     params: dict[str, Any] = {}
+    code = {kind: _code_deps(kind, root) for kind in {n.kind for n in graph.nodes.values()}}
     for node in sorted(graph.nodes.values(), key=lambda n: n.name):
-        stages[node.name], params[node.name] = stage_entry(node, root)
+        stages[node.name], params[node.name] = stage_entry(node, code[node.kind])
     header = HEADER.format(sources=", ".join(sorted(sources)) or "no files")
     experiments: dict[str, Any] = {}
     by_key = {n.key: n.name for n in graph.nodes.values()}
