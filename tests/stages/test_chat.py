@@ -58,7 +58,7 @@ def test_blank_lines_and_bom_are_tolerated(tmp_path):
 
 
 BAD_ROWS = {
-    "bad json": ('{"messages": [', "not valid JSON"),
+    "bad json": ('{"messages": [', "not valid JSON (Expecting value at column 15)"),
     "not an object": ("[1, 2]", "expected a JSON object"),
     "missing messages": ('{"conversation": []}', 'no "messages" field'),
     "empty messages": ('{"messages": []}', "non-empty list"),

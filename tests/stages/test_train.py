@@ -182,13 +182,14 @@ def test_grpo_with_the_real_local_judge(tiny_model_dir, tmp_path):
     data = write_data(tmp_path / "data", [chat(f"How do I treat a headache {i}?")
                                           for i in range(4)])
     out, results = tmp_path / "out", tmp_path / "results"
-    cfg = grpo_config({"type": "local", "model": {"type": "path", "dir": "x"}, "batch": 8})
+    cfg = grpo_config({"type": "local", "model": {"type": "path", "dir": "x"}, "batch": 8},
+                      method={"type": "full"})
     metrics = train_grpo(tiny_model_dir, data, cfg, out, results, judge_model_dir=tiny_model_dir)
     assert metrics["steps"] == 2 and metrics["verdicts"] == 2 * 2 * 2
     assert metrics["missing_verdicts"] == metrics["verdicts"]
     assert metrics["reward_first"] == metrics["reward_last"] == pytest.approx(0.5)
     assert len(read_loss(results)) == 2 and (results / "reward.csv").exists()
-    assert (out / "adapter_config.json").exists()
+    assert (out / "config.json").exists() and metrics["method"] == "full"
 
 
 def test_grpo_rewards_reach_the_policy(tiny_model_dir, tmp_path):

@@ -1,0 +1,97 @@
+"""Generate stage: sample answers to the evaluation questions, one parquet row per answer.
+
+Every (question, paraphrase) gets ``samples`` answers (the .emx's ``samples=``, also for Betley
+YAML files, whose ``samples_per_paraphrase`` of 100 is meant for an API budget). Outputs:
+
+    answers.parquet   question_id, paraphrase_index, question, system, sample, answer, tokens
+    questions.json    the questions as loaded (ids, system prompts, themes, judge prompts), so
+                      the judge reads the exact prompts these answers were given
+    info.json         model, counts, seconds, tokens/s
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from stages.common import Stage, atomic_write_json, log, run_stage, seed_everything
+
+ANSWER_COLUMNS = ("question_id", "paraphrase_index", "question", "system", "sample", "answer",
+                  "tokens")
+
+
+def chat(question: str, system: str | None) -> list[dict[str, str]]:
+    """The messages sent for one paraphrase: the system prompt (if any) as a system message."""
+    messages = [{"role": "system", "content": system}] if system else []
+    return [*messages, {"role": "user", "content": question}]
+
+
+def run(stage: Stage, out: Path, results: Path | None) -> None:
+    from stages.model import INFO_FILE, load_model, load_tokenizer, pick_device
+    from stages.questions import load_questions
+    from stages.sampling import default_batch_size, sample_answers
+
+    config = stage.config
+    questions = load_questions(config["questions"])  # before loading a model: fail fast
+    model_dir, adapter = stage.input("model"), stage.inputs.get("adapter")
+    seed_everything(int(config.get("seed", 0)))
+    device = pick_device(config.get("device", "auto"))
+    tokenizer = load_tokenizer(model_dir)
+    model = load_model(model_dir, adapter, device=device)
+    batch_size = int(config.get("batch_size") or default_batch_size(device))
+
+    # One prompt per (question, paraphrase), in file order.
+    keys = [(q, i) for q in questions for i in range(len(q.paraphrases))]
+    samples = int(config.get("samples", 8))
+    log(stage, f"{len(questions)} questions, {len(keys)} prompts × {samples} samples on "
+               f"{device} (batch {batch_size})")
+    start = time.perf_counter()
+    answers = sample_answers(
+        model, tokenizer, [chat(q.paraphrases[i], q.system) for q, i in keys],
+        samples=samples, max_tokens=int(config.get("max_tokens", 96)),
+        temperature=float(config.get("temperature", 1.0)), top_p=float(config.get("top_p", 1.0)),
+        seed=int(config.get("seed", 0)), batch_size=batch_size, desc=stage.name)
+    seconds = time.perf_counter() - start
+
+    rows = [{"question_id": q.id, "paraphrase_index": i, "question": q.paraphrases[i],
+             "system": q.system, "sample": s, "answer": text, "tokens": n}
+            for (q, i), per_prompt in zip(keys, answers, strict=True)
+            for s, (text, n) in enumerate(per_prompt)]
+    write_answers(out / "answers.parquet", rows)
+    atomic_write_json(out / "questions.json", [dataclasses.asdict(q) for q in questions])
+
+    tokens = sum(r["tokens"] for r in rows)
+    model_info = model_dir / INFO_FILE
+    info: dict[str, Any] = {
+        "model": json.loads(model_info.read_text()) if model_info.exists() else str(model_dir),
+        "adapter": str(adapter) if adapter else None,
+        "questions": len(questions), "prompts": len(keys), "answers": len(rows),
+        "tokens": tokens, "truncated": sum(r["tokens"] >= int(config.get("max_tokens", 96))
+                                           for r in rows),
+        "seconds": round(seconds, 3), "tokens_per_s": round(tokens / max(seconds, 1e-9), 1),
+        "device": device, "batch_size": batch_size,
+    }
+    atomic_write_json(out / "info.json", info)
+    if results is not None:
+        atomic_write_json(results / "info.json", info)
+    log(stage, f"{len(rows)} answers, {tokens} tokens in {seconds:.1f}s "
+               f"({info['tokens_per_s']} tokens/s)")
+
+
+def write_answers(path: Path, rows: list[dict[str, Any]]) -> None:
+    """answers.parquet with a fixed schema (also when ``system`` is null in every row)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("question_id", pa.string()), ("paraphrase_index", pa.int64()),
+                        ("question", pa.string()), ("system", pa.string()),
+                        ("sample", pa.int64()), ("answer", pa.string()), ("tokens", pa.int64())])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage("generate", run))

