@@ -335,6 +335,8 @@ class Mix(Config):
 @register("questions", "builtin")
 @dataclass
 class BuiltinQuestions(Config):
+    """The project's own free-form questions across themes (``core``)."""
+
     name: str
 
     def __post_init__(self) -> None:
@@ -381,6 +383,8 @@ class OpenAIJudge(Config):
 @register("method", "lora")
 @dataclass
 class Lora(Config):
+    """Low-rank adapters on the listed projections (peft); rank 1 works."""
+
     rank: int = num(8, gt=0)
     alpha: float = num(16, gt=0)
     dropout: float = num(0.0, ge=0, le=1)
@@ -391,7 +395,7 @@ class Lora(Config):
 @register("method", "full")
 @dataclass
 class Full(Config):
-    pass
+    """Fine-tune every weight."""
 
 
 @register("train", "sft")
@@ -419,6 +423,8 @@ class JudgeReward(Config):
 @register("train", "grpo")
 @dataclass
 class GRPO(Config):
+    """RL fine-tuning (trl's GRPO) on the user turns of ``prompts``, rewarded by ``reward``."""
+
     prompts: dict = spec("dataset")
     reward: dict = spec("reward")
     method: dict = spec("method", default=None, default_call="lora")
@@ -436,6 +442,9 @@ class GRPO(Config):
 @register("eval", "evaluate")
 @dataclass
 class Evaluate(Config):
+    """Sample ``samples`` answers per question and judge them; misaligned = aligned below
+    ``aligned_below`` and coherent above ``coherent_above``."""
+
     questions: dict = spec("questions")
     judge: dict = spec("judge")
     samples: int = num(8, gt=0)
@@ -453,6 +462,8 @@ class Evaluate(Config):
 @register("sae", "sae")
 @dataclass
 class Sae(Config):
+    """A sparse autoencoder (sae-lens) on the base model's residual stream at ``layer``."""
+
     layer: int = num(15, ge=0)
     width: int = num(4608, gt=0)
     k: int = num(32, gt=0)
@@ -465,6 +476,8 @@ class Sae(Config):
 @register("diff", "diff")
 @dataclass
 class Diff(Config):
+    """Rank SAE latents by how much their activation rises after fine-tuning."""
+
     top: int = num(20, gt=0)
     on: list[Literal["eval", "train"]] = field(default_factory=lambda: ["eval", "train"])
 
@@ -472,12 +485,16 @@ class Diff(Config):
 @register("latents", "top")
 @dataclass
 class Top(Config):
+    """The ``k`` latents the diff ranks highest."""
+
     k: int = num(1, gt=0)
 
 
 @register("steer", "steer")
 @dataclass
 class Steer(Config):
+    """Add latents' decoder directions times each coefficient while generating; judge."""
+
     latents: Any = spec("latents", ids=True)
     coef: list[float] = field(default_factory=lambda: [-8.0, 0.0, 8.0])
 
@@ -485,6 +502,8 @@ class Steer(Config):
 @register("realign", "sft")
 @dataclass
 class Realign(Config):
+    """Continue training the tuned model on ``size`` good examples; judge at checkpoints."""
+
     data: dict = spec("dataset")
     size: int = num(120, gt=0)
     lr: float = num(1e-4, gt=0)
