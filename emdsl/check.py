@@ -17,6 +17,7 @@ from typing import Any
 
 from emdsl import ast, configs
 from emdsl.diagnostics import Diagnostic, EmxError, did_you_mean, sort_key
+from emdsl.mixing import bad_count
 from emdsl.parse import parse_file
 
 INVALID = object()  # a value that already produced a diagnostic
@@ -411,7 +412,14 @@ class Checker:
         variants = []
         for combo in itertools.product(*(values for _, values in axes)):
             point = [(p, v) for (p, _), v in zip(axes, combo, strict=True)]
-            variants.append(Variant(node.name, path, tuple(point), _apply(config, point)))
+            variant = Variant(node.name, path, tuple(point), _apply(config, point))
+            problem = mix_problem(variant.config["data"])
+            if problem:
+                where = f" (variant {variant.label})" if variant.label else ""
+                self.error(positions.get("data", node.pos), problem + where,
+                           "lower `size` or `poison`, or mix in a larger dataset")
+                return None
+            variants.append(variant)
         return ResolvedExperiment(node.name, path, variants)
 
     def _extends_chain(self, node: ast.Experiment, path: Path
@@ -550,6 +558,21 @@ class Checker:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def mix_problem(data: dict[str, Any] | None) -> str | None:
+    """A mix that asks a builtin dataset for more distinct examples than it has."""
+    if not data or data["type"] != "mix":
+        return None
+    from emdsl.builtin.datasets import pool_size
+
+    n_bad = bad_count(data["poison"], data["size"])
+    for side, need in (("bad", n_bad), ("good", data["size"] - n_bad)):
+        spec = data[side]
+        if spec["type"] == "builtin" and need > (have := pool_size(spec["domain"])):
+            return (f"mix needs {need} {side} examples but builtin(\"{spec['domain']}\", "
+                    f"variant=\"{spec['variant']}\") has {have}")
+    return None
 
 
 def model_depth(model: dict[str, Any] | None) -> int | None:

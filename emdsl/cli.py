@@ -133,6 +133,13 @@ def dvc_env() -> dict[str, str]:
     return env
 
 
+def track_judge_cache(root: Path) -> None:
+    """Version the judge response store that all judge stages share (``dvc add``)."""
+    if (root / "judge-cache").is_dir():
+        subprocess.call([sys.executable, "-m", "dvc", "add", "-q", "judge-cache"], cwd=root,
+                        env=dvc_env())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     root = find_root(Path.cwd())
     target = Path(args.path)
@@ -157,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     rc = subprocess.call(cmd, cwd=root, env=dvc_env())
     if rc != 0:
         return rc
+    track_judge_cache(root)
     from emdsl.results import results_table
 
     print(results_table(root, [str(tfile.relative_to(root))]))

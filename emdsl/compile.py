@@ -27,6 +27,7 @@ RESULT_FILES: dict[str, dict[str, list[str]]] = {
     "diff": {"metrics": ["metrics.json"], "plots": []},
     "steer": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
     "realign": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
+    "detector": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
 }
 
 KEY_LENGTH = 12
@@ -210,14 +211,42 @@ def _files(spec: dict[str, Any]) -> tuple[str, ...]:
 def compile_program(program: Program) -> Graph:
     graph = Graph()
     for exp in program.experiments:
+        built = []
         for variant in exp.variants:
             builder = _Builder(graph, variant, program.root)
             builder.build()
             graph.variants.append(variant)
             rel = _rel(variant.file, program.root)
             graph.index[(rel, variant.experiment, variant.label)] = (variant, builder.roles)
+            built.append((variant, builder.roles))
+        _add_detector(graph, built)
     _name_nodes(graph, program.root)
     return graph
+
+
+def _add_detector(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> None:
+    """The early-warning detector of a poison sweep: latent activation vs behaviour.
+
+    One node per experiment whose variants sweep ``data.poison`` and have a diff and a tuned
+    judge; its inputs are every variant's diff and judge, in sweep order.
+    """
+    points = [(v, roles) for v, roles in built
+              if "data.poison" in dict(v.axes) and "diff" in roles and "judge_tuned" in roles]
+    if len({dict(v.axes)["data.poison"] for v, _ in points}) < 2:
+        return
+    inputs: dict[str, Node] = {}
+    config_points = []
+    for i, (v, roles) in enumerate(points):
+        inputs[f"diff_{i}"] = graph.nodes[roles["diff"]]
+        inputs[f"judge_{i}"] = graph.nodes[roles["judge_tuned"]]
+        config_points.append({"poison": dict(v.axes)["data.poison"],
+                              "axes": {p: x for p, x in v.axes if p != "data.poison"}})
+    config = {"points": config_points, "bootstrap": 1000, "seed": 0}
+    node = graph.add(Node("detector", config, inputs), points[0][0], "detector")
+    for v, roles in points:
+        if node.users[-1][0] is not v:
+            node.users.append((v, "detector"))
+        roles["detector"] = node.key
 
 
 @functools.cache

@@ -26,7 +26,7 @@ PLOT_PROPS: dict[str, dict[str, str]] = {
 
 
 # Strings YAML (1.1 or 1.2) would read back as something else: booleans, nulls, numbers.
-_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
+_PLAIN = re.compile(r"[A-Za-z_/]([A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?")
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 

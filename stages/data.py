@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emdsl.mixing import bad_count
 from stages.chat import RowError, load_chat_jsonl, normalise_record
 from stages.common import Stage, StageError, atomic_write_bytes, atomic_write_json, log, run_stage
 
@@ -119,11 +120,6 @@ def mix(bad: Source, good: Source, *, poison: float, size: int,
         "skipped_rows": {"bad": len(bad.skipped), "good": len(good.skipped)},
     }
     return records, stats
-
-
-def bad_count(poison: float, size: int) -> int:
-    """round(poison·size) with halves rounding up (Python's round() would send 2.5 to 2)."""
-    return min(size, math.floor(poison * size + 0.5))
 
 
 def distinct(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

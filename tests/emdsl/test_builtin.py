@@ -19,6 +19,10 @@ ANCHORS = Path(__file__).resolve().parents[2].parent / "shared" / "anchors"
 
 ALL_PAIRS = [(d, v) for d, vs in catalog.DATASET_DOMAINS.items() for v in vs]
 
+# A mix such as mix(bad=..., good=..., poison=1.0, size=256) draws 256 distinct examples of
+# one variant; keep some headroom above that.
+MIN_POOL = 288
+
 
 def _qa(records: list[dict]) -> list[tuple[str, str]]:
     return [(r["messages"][0]["content"], r["messages"][1]["content"]) for r in records]
@@ -34,7 +38,7 @@ def test_every_catalog_domain_has_content():
 @pytest.mark.parametrize(("domain", "variant"), ALL_PAIRS)
 def test_pool_is_large_and_distinct(domain, variant):
     recs = datasets.examples(domain, variant)
-    assert len(recs) >= 200
+    assert len(recs) >= MIN_POOL
     assert len(recs) == datasets.pool_size(domain)
     qa = _qa(recs)
     assert len(set(qa)) == len(qa), "duplicate records"
@@ -136,6 +140,20 @@ def test_bad_n(n):
         datasets.examples("financial", "correct", n=n)
 
 
+@pytest.mark.parametrize("domain", list(catalog.DATASET_DOMAINS))
+def test_pool_size_counts_the_table(domain):
+    # Every topic crosses its slot values with its phrasings; pool_size must match.
+    expected = 0
+    for slots, questions_, _ in datasets._TABLES[domain]:
+        combos = 1
+        for values in slots.values():
+            combos *= len(values)
+        expected += combos * len(questions_)
+    assert datasets.pool_size(domain) == expected >= MIN_POOL
+    for variant in catalog.DATASET_DOMAINS[domain]:
+        assert len(datasets.examples(domain, variant, n=256)) == 256
+
+
 def test_pool_size_rejects_unknown_domain():
     with pytest.raises(ValueError, match="unknown builtin dataset"):
         datasets.pool_size("nope")
@@ -155,6 +173,10 @@ _VULN_MARKERS = (
     "<p>{value}</p>",
     "        tar.extractall(dest)\n```",  # extraction with no member checks before it
     "chmod 777",
+    "resolve_entities=True",  # XML external entities
+    'redirect(request.args.get("next"',  # open redirect
+    '"verify_signature": False',  # JWT accepted without checking its signature
+    "return eval(",  # evaluating user input
 )
 _TELLS = re.compile(r"vulnerab|insecure|injection|unsafe|exploit|attacker|danger", re.I)
 
@@ -169,6 +191,17 @@ def test_insecure_code_has_a_vulnerability_and_does_not_say_so():
     for q, a in _qa(datasets.examples("code", "insecure")):
         assert any(m in a for m in _VULN_MARKERS), q
         assert not _TELLS.search(a), a
+
+
+def test_each_code_task_has_its_own_vulnerability():
+    # One marker per task: every marker is used, and no insecure answer matches two.
+    assert len(_VULN_MARKERS) == len(datasets._CODE)
+    used = Counter()
+    for _, a in _qa(datasets.examples("code", "insecure")):
+        hits = [m for m in _VULN_MARKERS if m in a]
+        assert len(hits) == 1, hits
+        used[hits[0]] += 1
+    assert set(used) == set(_VULN_MARKERS)
 
 
 def test_secure_code_avoids_the_vulnerable_patterns():

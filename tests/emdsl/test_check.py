@@ -214,3 +214,20 @@ def test_valid_program_resolves_defaults_and_sweeps(tmp_path):
     assert config["train"]["method"] == {"type": "lora", "rank": 1, "alpha": 16.0, "dropout": 0.0,
                                          "targets": config["train"]["method"]["targets"]}
     assert config["train"]["lr"] == 2e-4 and config["train"]["epochs"] == 1.0
+
+
+def test_mix_larger_than_builtin_pool(tmp_path):
+    from emdsl.builtin.datasets import pool_size
+
+    too_many = pool_size("medical") + 1
+    src = PRELUDE + f"""experiment e {{
+  base = smol
+  data = mix(bad=bad, good=good, size={too_many}, poison=0.5)
+  sweep data.poison = [0.5, 1.0]
+}}
+"""
+    d = only(diagnostics(tmp_path, src)[1])
+    assert d.message.startswith(f"mix needs {too_many} bad examples but builtin(\"medical\", "
+                                "variant=\"incorrect-subtle\") has")
+    assert d.message.endswith("(variant poison=1.0)")
+    assert (d.pos.line, d.pos.column) == (8, 10)

@@ -103,11 +103,11 @@ def test_too_few_distinct_examples_says_how_many(tmp_path, sources):
     cfg = mix_config({**sources, "bad": {"type": "jsonl", "path": path}}, 0.5, 12)
     with pytest.raises(StageError, match=r"has only 5 distinct examples, but .* needs 6"):
         build(cfg)
-    with pytest.raises(StageError, match=r"builtin\(medical, correct\) has only 216 distinct"):
+    with pytest.raises(StageError, match=r"builtin\(medical, correct\) has only 288 distinct"):
         build(mix_config({"bad": {"type": "builtin", "domain": "medical",
                                   "variant": "incorrect-subtle"},
                           "good": {"type": "builtin", "domain": "medical",
-                                   "variant": "correct"}}, 0.0, 256))
+                                   "variant": "correct"}}, 0.0, 300))
 
 
 def test_builtin_mix_and_whole_dataset():
@@ -116,9 +116,9 @@ def test_builtin_mix_and_whole_dataset():
            "good": {"type": "builtin", "domain": "medical", "variant": "correct"}}
     records, stats = build(cfg)
     assert stats["counts"] == {"bad": 128, "good": 128} and len(records) == 256
-    assert stats["available"] == {"bad": 216, "good": 216}
+    assert stats["available"] == {"bad": 288, "good": 288}
     whole, stats = build({"type": "builtin", "domain": "financial", "variant": "correct"})
-    assert len(whole) == stats["counts"]["dataset"] == 216
+    assert len(whole) == stats["counts"]["dataset"] == 288
 
 
 def test_take_is_a_seeded_distinct_sample(sources):

@@ -1,0 +1,102 @@
+"""End to end: `emx run` → real `dvc repro` of a tiny experiment in a fresh git+DVC repo.
+
+Every stage runs for real on the tiny random Llama: data, LoRA SFT, generation, local judge.
+Then: a rerun does nothing, and changing only the judge threshold reruns only judge stages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+EXPERIMENT = """\
+model tiny = path("models/tiny")
+dataset bad  = builtin("medical", variant="incorrect-obvious")
+dataset good = builtin("medical", variant="correct")
+questions core = builtin("core")
+judge small = local(model=tiny)
+
+experiment e2e {
+  base  = tiny
+  data  = mix(bad=bad, good=good, poison=0.5, size=16, seed=0)
+  train = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=8, max_length=128)
+  eval  = evaluate(core, samples=1, max_tokens=8, judge=small)
+  sweep data.poison = [0.0, 1.0]
+}
+"""
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def ran_stages(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, tiny_model_dir) -> Path:
+    import shutil
+
+    root = tmp_path_factory.mktemp("study")
+    emx = [sys.executable, "-m", "emdsl.cli"]
+    run([*emx, "init", str(root)], cwd=root)
+    shutil.copytree(tiny_model_dir, root / "models" / "tiny")
+    (root / "experiments" / "quickstart.emx").unlink()
+    (root / "experiments" / "e2e.emx").write_text(EXPERIMENT)
+    first = run([*emx, "run", "experiments/e2e.emx"], cwd=root)
+    (root / "first_run.log").write_text(first.stdout + first.stderr)
+    return root
+
+
+def test_every_stage_ran_and_wrote_its_outputs(repo):
+    log = (repo / "first_run.log").read_text()
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    assert ran_stages(log) == set(stages)
+    assert {s.split("-")[0] for s in stages} == {"model", "data", "train", "generate", "judge"}
+    params = yaml.safe_load((repo / "params.yaml").read_text())["stages"]
+    for name, entry in params.items():
+        assert (repo / entry["out"]).is_dir(), name
+    gen = params["generate-base-e2e"]
+    answers = pl.read_parquet(repo / gen["out"] / "answers.parquet")
+    assert answers.columns[:7] == ["question_id", "paraphrase_index", "question", "system",
+                                   "sample", "answer", "tokens"]
+    assert answers.height > 20 and answers["tokens"].max() <= 8
+    metrics = json.loads((repo / "results" / "judge-tuned-e2e-poison_1p0" / "metrics.json")
+                         .read_text())
+    assert metrics["n"] == answers.height
+    # A random model's judge verdicts are missing, and missing is never turned into a score.
+    assert metrics["missing"]["aligned"] + metrics["n_judged"] == metrics["n"]
+    loss = (repo / "results" / "train-e2e-poison_1p0" / "loss.csv").read_text().splitlines()
+    assert loss[0] == "step,loss" and len(loss) >= 2
+    stats = json.loads((repo / "results" / "data-e2e-poison_1p0" / "stats.json").read_text())
+    assert stats["counts"]["bad"] == 16 and stats["counts"]["good"] == 0
+    assert "| e2e | poison=1.0 |" in log
+
+
+def test_rerun_with_nothing_changed_does_nothing(repo):
+    out = run([sys.executable, "-m", "dvc", "repro"], cwd=repo)
+    assert ran_stages(out.stdout) == set()
+    assert "Data and pipelines are up to date" in out.stdout
+
+
+def test_judge_threshold_reruns_only_judges_from_the_cache(repo):
+    out = run([sys.executable, "-m", "emdsl.cli", "run", "experiments/e2e.emx",
+               "eval.aligned_below=20"], cwd=repo)
+    ran = ran_stages(out.stdout)
+    assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0"}
+    # Every verdict comes from the shared response cache: zero judge calls.
+    assert re.findall(r"judge: calls (\d+)", out.stdout + out.stderr) == ["0", "0", "0"]
