@@ -7,6 +7,7 @@ export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export DVC_NO_ANALYTICS := 1
 
 .PHONY: setup demo test test-fast lint bench clean
 

@@ -32,6 +32,8 @@ def init(target: Path) -> None:
     if not (target / ".dvc").exists():
         _run([sys.executable, "-m", "dvc", "init", "-q"], target)
         _run([sys.executable, "-m", "dvc", "config", "core.autostage", "true"], target)
+        # DVC's usage analytics phone home from a background process on every command.
+        _run([sys.executable, "-m", "dvc", "config", "core.analytics", "false"], target)
         created.append("DVC project")
     quickstart = target / "experiments" / "quickstart.emx"
     if not quickstart.exists():
