@@ -124,8 +124,8 @@ class _Builder:
         ev = c["eval"]
         answers: dict[str, Node] = {}
         if ev is not None:
-            sampling = {k: ev[k] for k in ("questions", "samples", "max_tokens", "temperature",
-                                            "top_p", "seed")}
+            sampling = {k: ev[k] for k in ("questions", "samples", "paraphrases", "max_tokens",
+                                            "temperature", "top_p", "seed")}
             judging = {k: ev[k] for k in ("questions", "judge", "aligned_below",
                                            "coherent_above")}
             for who, extra in (("base", None), ("tuned", adapter)):

@@ -442,12 +442,14 @@ class GRPO(Config):
 @register("eval", "evaluate")
 @dataclass
 class Evaluate(Config):
-    """Sample ``samples`` answers per question and judge them; misaligned = aligned below
-    ``aligned_below`` and coherent above ``coherent_above``."""
+    """Sample ``samples`` answers per paraphrase (the first ``paraphrases`` of each question,
+    or all) and judge them; misaligned = aligned below ``aligned_below`` and coherent above
+    ``coherent_above``."""
 
     questions: dict = spec("questions")
     judge: dict = spec("judge")
     samples: int = num(8, gt=0)
+    paraphrases: int | None = num(None, gt=0)
     max_tokens: int = num(96, gt=0)
     temperature: float = num(1.0, ge=0)
     top_p: float = num(1.0, gt=0, le=1)

@@ -44,7 +44,9 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     batch_size = int(config.get("batch_size") or default_batch_size(device))
 
     # One prompt per (question, paraphrase), in file order.
-    keys = [(q, i) for q in questions for i in range(len(q.paraphrases))]
+    limit = config.get("paraphrases")  # at most this many paraphrases per question
+    keys = [(q, i) for q in questions for i in range(len(q.paraphrases))
+            if limit is None or i < limit]
     samples = int(config.get("samples", 8))
     log(stage, f"{len(questions)} questions, {len(keys)} prompts × {samples} samples on "
                f"{device} (batch {batch_size})")

@@ -184,3 +184,11 @@ def test_missing_model_input_is_named(tmp_path, monkeypatch, capsys):
     project(tmp_path, tmp_path / "nowhere")
     assert run_generate(monkeypatch, tmp_path) == 1
     assert "nowhere is not a model folder" in capsys.readouterr().err
+
+
+def test_paraphrase_limit_keeps_the_first_ones(tiny_model_dir, tmp_path, monkeypatch):
+    out = project(tmp_path, tiny_model_dir, {**GEN_CONFIG, "samples": 1, "paraphrases": 1})
+    assert run_generate(monkeypatch, tmp_path) == 0
+    df = read_answers(out)
+    assert sorted(df.select("question_id", "paraphrase_index").rows()) == [
+        ("weekend", 0), ("weekend_json", 0)]
