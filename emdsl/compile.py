@@ -241,7 +241,9 @@ def _add_detector(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> 
         inputs[f"judge_{i}"] = graph.nodes[roles["judge_tuned"]]
         config_points.append({"poison": dict(v.axes)["data.poison"],
                               "axes": {p: x for p, x in v.axes if p != "data.poison"}})
-    config = {"points": config_points, "bootstrap": 1000, "seed": 0}
+    ev = points[0][0].config["eval"]
+    config = {"points": config_points, "bootstrap": 1000, "seed": 0,
+              "aligned_below": ev["aligned_below"], "coherent_above": ev["coherent_above"]}
     node = graph.add(Node("detector", config, inputs), points[0][0], "detector")
     for v, roles in points:
         if node.users[-1][0] is not v:

@@ -495,10 +495,12 @@ class Top(Config):
 @register("steer", "steer")
 @dataclass
 class Steer(Config):
-    """Add latents' decoder directions times each coefficient while generating; judge."""
+    """Add latents' unit decoder directions × coef × the layer's typical residual norm while
+    generating, then judge. ``coef`` is in residual norms: 0.25 adds a quarter of a typical
+    residual; on SmolLM2 at layer 15, coherence is gone by 1."""
 
     latents: Any = spec("latents", ids=True)
-    coef: list[float] = field(default_factory=lambda: [-8.0, 0.0, 8.0])
+    coef: list[float] = field(default_factory=lambda: [-0.5, 0.0, 0.5])
 
 
 @register("realign", "sft")

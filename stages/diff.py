@@ -1,0 +1,245 @@
+"""Diff stage: which SAE latents the fine-tuning turned up.
+
+For each source in ``on`` (``eval``: the base model's answers to the eval questions;
+``train``: the fine-tuning data), the base and the tuned model's residuals on the *same*
+tokens are encoded by the base model's SAE. Per latent and source:
+
+    base_mean, tuned_mean   mean activation over all kept tokens (prompt and answer)
+    base_freq, tuned_freq   fraction of those tokens on which it fires (activation > 0)
+    delta                   tuned_mean − base_mean
+
+Latents are ranked by ``score`` = the mean of ``delta`` over the sources (the raw increase
+in mean activation: it is what steering adds back, and it weighs a latent that fires a
+little more often on every token like one that fires much harder on a few).
+
+Outputs (``out``):
+    latents.parquet           every latent × source: id, source, base_mean, tuned_mean,
+                              base_freq, tuned_freq, delta
+    top.parquet               the ``top`` latents: rank, id, score, and per source
+                              delta_<s>, base_mean_<s>, tuned_mean_<s>, base_freq_<s>,
+                              tuned_freq_<s>
+    examples.json             per top latent and source, the tokens (one per document) where
+                              it fires hardest in the tuned model, with «the token» marked
+                              in a window of text around it
+    codes-<source>.safetensors  the tuned model's SAE codes of every token, sparse (rows,
+                              cols, vals) + each token's doc: the detector's per-token input
+``results/metrics.json``: the ranking statistic, token counts, the top latents with their
+best example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+
+SOURCES = ("eval", "train")
+RANK_BY = "score = mean over sources of (tuned_mean - base_mean), the increase in mean activation"
+EXAMPLES = 5  # snippets per top latent and source
+BEFORE, AFTER = 16, 6  # tokens of context around a marked token
+ENCODE_BATCH = 4096
+
+
+@dataclass
+class Codes:
+    """SAE codes of n tokens, sparse: token ``rows[i]`` has latent ``cols[i]`` at ``vals[i]``."""
+
+    rows: Any  # LongTensor [nnz]
+    cols: Any  # LongTensor [nnz]
+    vals: Any  # FloatTensor [nnz]
+    n: int
+    d_sae: int
+
+    def column(self, latent: int) -> Any:
+        """Dense activation of one latent on every token: [n]."""
+        import torch
+
+        dense = torch.zeros(self.n)
+        hit = self.cols == latent
+        dense[self.rows[hit]] = self.vals[hit]
+        return dense
+
+    def mean_and_freq(self) -> tuple[Any, Any]:
+        """Per latent [d_sae]: mean activation and firing frequency over the n tokens."""
+        import torch
+
+        total = torch.zeros(self.d_sae, dtype=torch.float64)
+        total.index_add_(0, self.cols, self.vals.double())
+        fired = torch.bincount(self.cols[self.vals > 0], minlength=self.d_sae).double()
+        n = max(self.n, 1)
+        return total / n, fired / n
+
+
+def encode_acts(sae: Any, acts_dir: Path) -> Codes:
+    """SAE codes of every cached activation in ``acts_dir``, kept sparse."""
+    import torch
+
+    from stages.acts import iter_acts, read_info
+
+    device = next(sae.parameters()).device
+    rows, cols, vals = [], [], []
+    offset = 0
+    sae.eval()
+    with torch.no_grad():
+        for shard in iter_acts(acts_dir):
+            for i in range(0, len(shard), ENCODE_BATCH):
+                feats = sae.encode(shard[i:i + ENCODE_BATCH].to(device)).float()  # [b, d_sae]
+                r, c = feats.nonzero(as_tuple=True)
+                rows.append((r + offset).cpu())
+                cols.append(c.cpu())
+                vals.append(feats[r, c].cpu())
+                offset += len(feats)
+    n = int(read_info(acts_dir)["n_tokens"])
+    if offset != n:
+        raise StageError(f"{acts_dir}: info.json says {n} tokens, the shards hold {offset}")
+
+    def cat(parts: list[Any], dtype: Any) -> Any:
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=dtype)
+
+    return Codes(cat(rows, torch.long), cat(cols, torch.long), cat(vals, torch.float32), n,
+                 int(sae.cfg.d_sae))
+
+
+def save_codes(path: Path, codes: Codes, doc: Any) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"rows": codes.rows.contiguous(), "cols": codes.cols.int().contiguous(),
+               "vals": codes.vals.contiguous(), "doc": doc.long().contiguous(),
+               "shape": torch.tensor([codes.n, codes.d_sae])}, str(path))
+
+
+def load_codes(path: Path) -> tuple[Codes, Any]:
+    """(codes, doc [n]) as :func:`save_codes` wrote them."""
+    from safetensors.torch import load_file
+
+    t = load_file(str(path))
+    n, d_sae = (int(v) for v in t["shape"])
+    return Codes(t["rows"], t["cols"].long(), t["vals"], n, d_sae), t["doc"]
+
+
+def latent_activation(diff_dir: Path, latent: int, source: str | None = None
+                      ) -> tuple[Any, Any, str]:
+    """One latent's tuned-model activation on each token of a diff's source (``eval`` first
+    when not named): (activation [n], doc [n], source)."""
+    diff_dir = Path(diff_dir)
+    sources = [source] if source else [s for s in SOURCES
+                                       if (diff_dir / f"codes-{s}.safetensors").is_file()]
+    if not sources or not (diff_dir / f"codes-{sources[0]}.safetensors").is_file():
+        raise StageError(f"{diff_dir} has no per-token codes{f' for {source}' if source else ''}"
+                         "; re-run its diff stage")
+    codes, doc = load_codes(diff_dir / f"codes-{sources[0]}.safetensors")
+    return codes.column(latent), doc, sources[0]
+
+
+def snippet(texts: list[str], pos: int, before: int = BEFORE, after: int = AFTER) -> str:
+    """The text around token ``pos`` with the token marked: ``…before «token» after…``."""
+    a, b = max(0, pos - before), min(len(texts), pos + 1 + after)
+    return ("…" if a > 0 else "") + "".join(texts[a:pos]) + "«" + texts[pos] + "»" + \
+        "".join(texts[pos + 1:b]) + ("…" if b < len(texts) else "")
+
+
+def top_examples(codes: Codes, tokens: Any, docs: Any, latent: int,
+                 n: int = EXAMPLES) -> list[dict[str, Any]]:
+    """The ``n`` strongest activations of ``latent``, at most one per document."""
+    import torch
+
+    hit = (codes.cols == latent) & (codes.vals > 0)
+    rows, vals = codes.rows[hit], codes.vals[hit]
+    order = torch.argsort(vals, descending=True, stable=True)
+    doc_col, pos_col = tokens.get_column("doc"), tokens.get_column("pos")
+    texts = docs.get_column("texts")
+    seen: set[int] = set()
+    found = []
+    for i in order.tolist():
+        row = int(rows[i])
+        doc = int(doc_col[row])
+        if doc in seen:
+            continue
+        seen.add(doc)
+        pos = int(pos_col[row])
+        found.append({"activation": float(vals[i]), "doc": doc, "pos": pos, "row": row,
+                      "text": snippet(list(texts[doc]), pos)})
+        if len(found) == n:
+            break
+    return found
+
+
+def same_tokens(base_dir: Path, tuned_dir: Path) -> Any:
+    """The shared token table; an error unless both caches hold the same tokens in order."""
+    from stages.acts import read_tokens
+
+    base, tuned = read_tokens(base_dir), read_tokens(tuned_dir)
+    cols = ["doc", "pos", "token"]
+    if not base.select(cols).equals(tuned.select(cols)):
+        raise StageError(f"diff: {base_dir} and {tuned_dir} hold different tokens; the base "
+                         "and tuned acts stages must read the same texts")
+    return base
+
+
+def run(stage: Stage, out: Path, results: Path | None) -> None:
+    import polars as pl
+    import torch
+
+    from stages.acts import read_docs
+    from stages.model import pick_device
+    from stages.sae import load_sae
+
+    cfg = stage.config
+    top_k = int(cfg.get("top", 20))
+    sources = [s for s in cfg.get("on", SOURCES)
+               if f"base_{s}" in stage.inputs and f"tuned_{s}" in stage.inputs]
+    if not sources:
+        raise StageError(f"diff: no base/tuned activations among inputs {sorted(stage.inputs)}"
+                         "; re-run `emx compile`")
+    sae = load_sae(stage.input("sae"), pick_device(cfg.get("device", "auto")))
+    d_sae = int(sae.cfg.d_sae)
+    ids = torch.arange(d_sae)
+    frames, per_source, tuned_codes, tables = [], {}, {}, {}
+    for s in sources:
+        base_dir, tuned_dir = stage.input(f"base_{s}"), stage.input(f"tuned_{s}")
+        tokens = same_tokens(base_dir, tuned_dir)
+        base, tuned = encode_acts(sae, base_dir), encode_acts(sae, tuned_dir)
+        (bm, bf), (tm, tf) = base.mean_and_freq(), tuned.mean_and_freq()
+        per_source[s] = {"base_mean": bm, "tuned_mean": tm, "base_freq": bf, "tuned_freq": tf,
+                         "delta": tm - bm}
+        frames.append(pl.DataFrame({"id": ids.numpy(), "source": [s] * d_sae,
+                                    **{k: v.numpy() for k, v in per_source[s].items()}}))
+        save_codes(out / f"codes-{s}.safetensors", tuned, tokens.get_column("doc").to_torch())
+        tuned_codes[s], tables[s] = tuned, (tokens, read_docs(tuned_dir))
+        log(stage, f"{s}: {tuned.n} tokens, L0 base {len(base.vals) / max(base.n, 1):.1f} "
+                   f"tuned {len(tuned.vals) / max(tuned.n, 1):.1f}")
+    latents = pl.concat(frames)
+    latents.write_parquet(out / "latents.parquet")
+
+    score = torch.stack([per_source[s]["delta"] for s in sources]).mean(0)  # [d_sae]
+    order = sorted(range(d_sae), key=lambda i: (-float(score[i]), i))[:top_k]
+    top_cols: dict[str, list[Any]] = {"rank": list(range(1, len(order) + 1)), "id": order,
+                                      "score": [float(score[i]) for i in order]}
+    for s in sources:
+        for k in ("delta", "base_mean", "tuned_mean", "base_freq", "tuned_freq"):
+            top_cols[f"{k}_{s}"] = [float(per_source[s][k][i]) for i in order]
+    top = pl.DataFrame(top_cols)
+    top.write_parquet(out / "top.parquet")
+
+    examples = {str(i): {s: top_examples(tuned_codes[s], *tables[s], i) for s in sources}
+                for i in order}
+    atomic_write_json(out / "examples.json", examples)
+    summary = []
+    for row in top.iter_rows(named=True):
+        best = next((ex[0] for s in sources if (ex := examples[str(row["id"])][s])), None)
+        summary.append({**row, "example": best["text"] if best else None})
+    metrics = {"rank_by": RANK_BY, "sources": sources, "d_sae": d_sae, "top_k": len(order),
+               "tokens": {s: tuned_codes[s].n for s in sources}, "top": summary}
+    atomic_write_json(out / "info.json", metrics)
+    if results is not None:
+        atomic_write_json(results / "metrics.json", metrics)
+    if summary:
+        log(stage, f"top latent {summary[0]['id']} (score {summary[0]['score']:.4f}): "
+                   f"{summary[0]['example']!r}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage("diff", run))
