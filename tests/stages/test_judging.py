@@ -88,12 +88,12 @@ class PlantedLM:
     architecture that silently ignores custom masks."""
 
     def __init__(self, tokenizer, table: dict[tuple[str, ...], dict[str, float]],
-                 honour_4d: bool = True) -> None:
+                 honour_4d: bool = True, dtype: str = "float32") -> None:
         import torch
 
         self.tok, self.honour_4d = tokenizer, honour_4d
         self.vocab = len(tokenizer)
-        self.param = torch.nn.Parameter(torch.zeros(1))
+        self.param = torch.nn.Parameter(torch.zeros(1, dtype=getattr(torch, dtype)))
         self.digit = {i for t, i in tokenizer.get_vocab().items() if t.isdigit()}
         self.table = {k: {tokenizer.convert_tokens_to_ids(t): p for t, p in v.items()}
                       for k, v in table.items()}
@@ -170,6 +170,15 @@ def test_local_scores_numbers_as_full_sequences(merges, table, expected, mass, h
     assert abs(expected - (85 * 0.3 + 8 * 0.5 + 4 * 0.3) / 1.1) > 1
 
 
+@pytest.mark.parametrize("honour_4d", [True, False])
+def test_local_self_check_in_half_precision(honour_4d):
+    tok = digit_tokenizer()
+    model = PlantedLM(tok, SPLIT_TABLE, honour_4d, dtype="bfloat16")
+    backend = LocalBackend(model, tok, identity="planted-bf16")
+    assert backend.use_tree is honour_4d
+    assert backend.score(["p"])[0].score == pytest.approx(SPLIT_EXPECTED, abs=1e-3)
+
+
 def test_local_low_number_mass_is_missing():
     tok = digit_tokenizer()
     table = {(): {"7": 0.2, "x": 0.8}, ("7",): {"<|im_end|>": 1.0}}
@@ -191,6 +200,10 @@ def test_local_tree_matches_plain_sequences_on_tiny_llama(tiny_model_dir):
         plain, plain_first = backend.plain_logprobs(p)
         assert (fast[i] - plain).abs().max() < 1e-4
         assert int(first[i]) == int(plain_first)
+    import torch
+
+    half = LocalBackend(backend.model.to(torch.bfloat16), backend.tokenizer, identity="bf16")
+    assert half.use_tree  # the half-precision self-check tolerates rounding, not a bad mask
 
 
 def test_local_judge_on_tiny_model(tiny_model_dir, tmp_path):
@@ -263,8 +276,16 @@ Judge(Slow(), JudgeCache(sys.argv[1])).score(
 def _writer(tmp_path: Path, cache: Path, delay: float, prefix: str = "p") -> subprocess.Popen:
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    return subprocess.Popen([sys.executable, str(script), str(cache), str(delay), prefix],
-                            cwd=REPO, stdout=subprocess.PIPE, text=True)
+    with open(tmp_path / f"writer-{prefix}.err", "w") as err:
+        return subprocess.Popen([sys.executable, str(script), str(cache), str(delay), prefix],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
+
+
+def _read_count(proc: subprocess.Popen, tmp_path: Path, prefix: str) -> int:
+    """The writer's next report: how many verdicts it has committed so far."""
+    line = proc.stdout.readline()
+    assert line, f"writer exited early: {(tmp_path / f'writer-{prefix}.err').read_text()}"
+    return int(line)
 
 
 def test_cache_survives_killed_writer(tmp_path):
@@ -273,9 +294,7 @@ def test_cache_survives_killed_writer(tmp_path):
     committed = 0
     try:
         while committed < 60:
-            line = proc.stdout.readline()
-            assert line, "writer exited early"
-            committed = int(line)
+            committed = _read_count(proc, tmp_path, "p")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -299,9 +318,7 @@ def test_cache_concurrent_writers(tmp_path):
     try:
         for prefix, proc in zip("ab", procs, strict=True):
             while counts.get(prefix, 0) < 300:
-                line = proc.stdout.readline()
-                assert line, "writer exited early"
-                counts[prefix] = int(line)
+                counts[prefix] = _read_count(proc, tmp_path, prefix)
     finally:
         for proc in procs:
             os.kill(proc.pid, signal.SIGKILL)
@@ -343,7 +360,7 @@ class FaultServer:
     first word: ok, 429, 500x2, garbage, always500, alwaysgarbage, hang, refusal,
     nologprobs, echo400, echo401. Records every request's arrival time and headers."""
 
-    def __init__(self, hang_s: float = 1.5) -> None:
+    def __init__(self, hang_s: float = 2.5) -> None:
         self.attempts: dict[str, list[float]] = {}
         self.auth: set[str] = set()
         self.lock = threading.Lock()
@@ -408,7 +425,7 @@ class FaultServer:
 
 def _backend(url: str, **kw) -> OpenAIBackend:
     opts = {"model": "fake", "base_url": url, "api_key_env": "EMX_TEST_KEY", "concurrency": 4,
-            "max_retries": 3, "timeout": 0.5, "backoff_base": 0.01, "backoff_cap": 0.05}
+            "max_retries": 3, "timeout": 1.0, "backoff_base": 0.01, "backoff_cap": 0.05}
     return OpenAIBackend(**(opts | kw))
 
 

@@ -1,0 +1,72 @@
+"""End to end through the interpretability stages: acts → sae → diff → steer → realign →
+detector, as one real `dvc repro` of a tiny experiment on the tiny random Llama."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+EXPERIMENT = """\
+model tiny = path("models/tiny")
+dataset bad  = builtin("medical", variant="incorrect-obvious")
+dataset good = builtin("medical", variant="correct")
+questions core = builtin("core")
+judge small = local(model=tiny)
+
+experiment interp {
+  base    = tiny
+  data    = mix(bad=bad, good=good, poison=0.5, size=16, seed=0)
+  train   = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=8, max_length=96)
+  eval    = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
+  sae     = sae(layer=1, width=64, k=4, tokens=4000)
+  diff    = diff(top=5, on=["eval", "train"])
+  steer   = steer(latents=top(1), coef=[0, 0.5])
+  realign = sft(data=good, size=8, batch=4, checkpoints=[0, 2])
+  sweep data.poison = [0.0, 1.0]
+}
+"""
+
+
+def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
+    import shutil
+
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    emx = [sys.executable, "-m", "emdsl.cli"]
+    subprocess.run([*emx, "init", str(tmp_path)], check=True, capture_output=True, env=env)
+    shutil.copytree(tiny_model_dir, tmp_path / "models" / "tiny")
+    (tmp_path / "experiments" / "quickstart.emx").unlink()
+    (tmp_path / "experiments" / "interp.emx").write_text(EXPERIMENT)
+    result = subprocess.run([*emx, "run", "experiments/interp.emx"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    stages = yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
+    ran = set(re.findall(r"Running stage '([^']+)'", result.stdout))
+    assert ran == set(stages)
+    kinds = {name.split("-")[0] for name in stages}
+    assert {"acts", "sae", "diff", "steer", "realign", "detector"} <= kinds
+
+    from sae_lens import SAE
+
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())["stages"]
+    (sae_stage,) = [e for e in params.values() if e["kind"] == "sae"]
+    sae = SAE.load_from_disk(str(tmp_path / sae_stage["out"]))
+    assert sae.cfg.d_sae == 64
+    sae_metrics = json.loads((tmp_path / "results" / "sae-interp" / "metrics.json").read_text())
+    assert {"fvu", "l0", "dead_fraction"} <= set(sae_metrics)
+
+    steer = json.loads((tmp_path / "results" / "steer-tuned-interp-poison_1p0" / "metrics.json")
+                       .read_text())
+    assert [p["coef"] for p in steer["coefficients"]] == [0.0, 0.5]
+    curve = (tmp_path / "results" / "realign-interp-poison_1p0" / "curve.csv").read_text()
+    assert curve.splitlines()[0].startswith("x,") and len(curve.splitlines()) == 3
+    detector = json.loads((tmp_path / "results" / "detector-interp" / "metrics.json").read_text())
+    assert [p["poison"] for p in detector["per_poison"]] == [0.0, 1.0]
