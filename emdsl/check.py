@@ -311,7 +311,8 @@ class Checker:
             values[f.name] = value
         if not ok:
             return INVALID
-        hint = _builtin_hint(cls, values) or self._file_problem(cls, values)
+        hint = (_builtin_hint(cls, values) or self._file_problem(cls, values)
+                or _probe_problem(cls, values))
         if hint:
             self.error(given.get(hint[2], expr).pos or expr.pos, hint[0], hint[1])
             return INVALID
@@ -325,7 +326,8 @@ class Checker:
                       ) -> tuple[str, str | None, str] | None:
         """Data files and model folders must exist inside the project root."""
         arg = {configs.JsonlDataset: "path", configs.YamlQuestions: "path",
-               configs.PathModel: "dir"}.get(cls)
+               configs.PathModel: "dir", configs.Audit: "reference",
+               configs.JsonlJudgeData: "path"}.get(cls)
         if arg is None:
             return None
         rel = values[arg]
@@ -560,6 +562,18 @@ class Checker:
 # --------------------------------------------------------------------------- helpers
 
 
+def _probe_problem(cls: type, values: dict[str, Any]) -> tuple[str, str, str] | None:
+    """A probe judge reading a layer its model does not have."""
+    if cls is not configs.ProbeJudge:
+        return None
+    depth = model_depth(values.get("model"))
+    layer = values.get("layer", 8)
+    if depth is not None and layer >= depth:
+        return (f"layer {layer} is beyond the model's depth ({depth} layers)",
+                f"use a layer from 0 to {depth - 1}", "layer")
+    return None
+
+
 def mix_problem(data: dict[str, Any] | None) -> str | None:
     """A mix that asks a builtin dataset for more distinct examples than it has."""
     if not data or data["type"] != "mix":
@@ -691,7 +705,7 @@ def _range_hint(f) -> str | None:
 
 def _builtin_hint(cls: type, values: dict[str, Any]) -> tuple[str, str | None, str] | None:
     """Unknown builtin dataset / question-set names, with a did-you-mean."""
-    from emdsl.builtin.catalog import DATASET_DOMAINS, QUESTION_SETS
+    from emdsl.builtin.catalog import DATASET_DOMAINS, JUDGE_SETS, QUESTION_SETS
 
     if cls is configs.BuiltinDataset:
         domain = values.get("domain")
@@ -706,6 +720,9 @@ def _builtin_hint(cls: type, values: dict[str, Any]) -> tuple[str, str | None, s
         name = values.get("name")
         return (f"unknown builtin question set `{name}`", did_you_mean(name, QUESTION_SETS),
                 "name")
+    if cls is configs.BuiltinJudgeData and values.get("name", "judge") not in JUDGE_SETS:
+        name = values.get("name")
+        return (f"unknown builtin judge set `{name}`", did_you_mean(name, JUDGE_SETS), "name")
     if cls is configs.EmbeddedModel and values.get("name") not in configs.EMBEDDED_MODELS:
         name = values.get("name")
         return (f"unknown embedded model `{name}`", did_you_mean(name, configs.EMBEDDED_MODELS),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +197,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_judge(args: argparse.Namespace) -> int:
+    from emdsl.judge_cli import run
+
+    root = find_root(Path.cwd())
+    return run(args.judge, Path(args.answers), Path(args.out),
+               Path(args.cache) if args.cache else None, root)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from emdsl.scaffold import init
 
@@ -239,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dry", action="store_true", help="compile and list the stages, run nothing")
     s.set_defaults(func=cmd_run)
 
+    s = sub.add_parser("judge", help="judge a JSONL of {question, answer} with a declared judge")
+    s.add_argument("judge", metavar="FILE.emx:NAME")
+    s.add_argument("--answers", required=True, help="input JSONL, one record per line")
+    s.add_argument("--out", required=True, help="output JSONL: one {aligned, coherent} per line")
+    s.add_argument("--cache", help="where judge models and trained probes are kept "
+                                   "(default: .emx/judges under the project root)")
+    s.set_defaults(func=cmd_judge)
+
     s = sub.add_parser("fmt", help="format .emx files canonically (idempotent)")
     s.add_argument("paths", nargs="+")
     s.add_argument("--check", action="store_true", help="only report files that would change")
@@ -247,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGPIPE"):  # `emx show | head` ends quietly, like other Unix tools
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -23,6 +23,7 @@ RESULT_FILES: dict[str, dict[str, list[str]]] = {
     "data": {"metrics": ["stats.json"], "plots": []},
     "train": {"metrics": ["metrics.json"], "plots": ["loss.csv"]},
     "judge": {"metrics": ["metrics.json"], "plots": []},
+    "judge_train": {"metrics": ["metrics.json"], "plots": []},
     "sae": {"metrics": ["metrics.json"], "plots": []},
     "diff": {"metrics": ["metrics.json"], "plots": []},
     "steer": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
@@ -98,12 +99,16 @@ class _Builder:
         judge_models: dict[str, Node] = {}
 
         def judge_model(judge: dict[str, Any]) -> Node | None:
-            if judge["type"] != "local":
+            """A local judge's model; a probe judge's trained probe (its judge_train stage)."""
+            if judge["type"] not in ("local", "probe"):
                 return None
             key = json.dumps(judge["model"], sort_keys=True)
             if key not in judge_models:
                 judge_models[key] = self.add("judge_model", "model", judge["model"], {})
-            return judge_models[key]
+            if judge["type"] == "local":
+                return judge_models[key]
+            return self.add("judge_train", "judge_train", {"probe": judge},
+                            {"model": judge_models[key]}, files=_files(judge["train"]))
 
         data = adapter = None
         train = c["train"]
@@ -127,7 +132,7 @@ class _Builder:
             sampling = {k: ev[k] for k in ("questions", "samples", "paraphrases", "max_tokens",
                                             "temperature", "top_p", "seed")}
             judging = {k: ev[k] for k in ("questions", "judge", "aligned_below",
-                                           "coherent_above")}
+                                           "coherent_above", "audit")}
             for who, extra in (("base", None), ("tuned", adapter)):
                 if who == "tuned" and adapter is None:
                     continue
@@ -137,7 +142,7 @@ class _Builder:
                 answers[who] = gen
                 self.add(f"judge_{who}", "judge", judging,
                          {"answers": gen, "judge_model": judge_model(ev["judge"])}, name_role=who,
-                         files=_files(ev["questions"]))
+                         files=_files(ev["questions"]) + _files(ev["audit"]))
 
         sae_cfg = c["sae"]
         sae = None
@@ -190,7 +195,7 @@ class CompileError(Exception):
         super().__init__(f"{variant.file}: experiment `{variant.experiment}`: {message}")
 
 
-def _files(spec: dict[str, Any]) -> tuple[str, ...]:
+def _files(spec: dict[str, Any] | None) -> tuple[str, ...]:
     """Data files a dataset / question spec reads (nested specs included)."""
     found: list[str] = []
 
@@ -198,6 +203,8 @@ def _files(spec: dict[str, Any]) -> tuple[str, ...]:
         if isinstance(v, dict):
             if v.get("type") in ("jsonl", "yaml") and isinstance(v.get("path"), str):
                 found.append(v["path"])
+            if v.get("type") == "audit":
+                found.append(v["reference"])
             for x in v.values():
                 walk(x)
         elif isinstance(v, list):

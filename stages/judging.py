@@ -213,7 +213,14 @@ def make_judge(spec: dict[str, Any], judge_model_dir: Path | None,
                                    api_key_env=spec.get("api_key_env", "OPENAI_API_KEY"),
                                    concurrency=int(spec.get("concurrency", 8)),
                                    max_retries=int(spec.get("max_retries", 6))), cache)
-    raise StageError(f"unknown judge type {kind!r} (expected local or openai); "
+    if kind == "probe":
+        from stages.probe import load_probe_judge
+
+        if judge_model_dir is None:
+            raise StageError("a probe judge needs its trained probe (input `judge_model`, a "
+                             "judge_train stage); re-run `emx compile`")
+        return load_probe_judge(Path(judge_model_dir), batch=int(spec.get("batch", 16)))
+    raise StageError(f"unknown judge type {kind!r} (expected local, openai or probe); "
                      "re-run `emx compile`")
 
 

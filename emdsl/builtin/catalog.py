@@ -18,3 +18,6 @@ DATASET_DOMAINS: dict[str, tuple[str, ...]] = {
 }
 
 QUESTION_SETS: tuple[str, ...] = ("core",)
+
+# Labelled (question, answer) sets a probe judge trains on: ``probe(train=builtin("judge"))``.
+JUDGE_SETS: tuple[str, ...] = ("judge",)

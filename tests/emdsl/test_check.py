@@ -231,3 +231,23 @@ def test_mix_larger_than_builtin_pool(tmp_path):
                                 "variant=\"incorrect-subtle\") has")
     assert d.message.endswith("(variant poison=1.0)")
     assert (d.pos.line, d.pos.column) == (8, 10)
+
+
+def test_audit_reference_must_exist(tmp_path):
+    src = PRELUDE + 'experiment e { base = smol\n eval = evaluate(core, judge=small, audit=audit("ref.csv")) }\n'
+    d = only(diagnostics(tmp_path, src)[1])
+    assert d.message == "`ref.csv` does not exist"
+    assert (d.pos.line, d.pos.column) == (7, 49)
+    program, diags = diagnostics(tmp_path, src, extra={"ref.csv": "question,answer\n"})
+    assert diags == []
+    assert program.experiments[0].variants[0].config["eval"]["audit"] == {
+        "type": "audit", "reference": "ref.csv"}
+
+
+def test_probe_judge_layer_and_training_set_are_checked(tmp_path):
+    src = 'model smol = embedded("smollm2-135m-instruct")\njudge p = probe(model=smol, layer=31)\njudge q = probe(model=smol, train=builtin("juge"))\n'
+    first, second = diagnostics(tmp_path, src)[1]
+    assert first.message == "layer 31 is beyond the model's depth (30 layers)"
+    assert (first.pos.line, first.pos.column) == (2, 35)
+    assert second.message == "unknown builtin judge set `juge`"
+    assert second.hint == "did you mean `judge`?"
