@@ -794,7 +794,7 @@ def log_stats(name: str, judge: Judge) -> dict[str, Any]:
     stats = {"identity": judge.identity, "calls": judge.calls,
              "cache_hits": cache.hits if cache else 0,
              "cache_misses": cache.misses if cache else 0}
-    if isinstance(judge.backend, OpenAIBackend):
+    if isinstance(getattr(judge, "backend", None), OpenAIBackend):  # probes have no backend
         stats["http_attempts"] = judge.backend.attempts
     log(name, "judge: " + ", ".join(f"{k} {v}" for k, v in stats.items() if k != "identity"))
     return stats

@@ -1,5 +1,5 @@
 """End to end through the interpretability stages: acts → sae → diff → steer → realign →
-detector, as one real `dvc repro` of a tiny experiment on the tiny random Llama."""
+detector, judged by a probe judge (judge_train), as one real `dvc repro` on the tiny Llama."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ model tiny = path("models/tiny")
 dataset bad  = builtin("medical", variant="incorrect-obvious")
 dataset good = builtin("medical", variant="correct")
 questions core = builtin("core")
-judge small = local(model=tiny)
+judge small = probe(model=tiny, layer=1)
 
 experiment interp {
   base    = tiny
@@ -52,7 +52,7 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
     ran = set(re.findall(r"Running stage '([^']+)'", result.stdout))
     assert ran == set(stages)
     kinds = {name.split("-")[0] for name in stages}
-    assert {"acts", "sae", "diff", "steer", "realign", "detector"} <= kinds
+    assert {"acts", "sae", "diff", "steer", "realign", "detector", "judge_train"} <= kinds
 
     from sae_lens import SAE
 
