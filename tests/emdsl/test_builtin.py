@@ -7,6 +7,7 @@ deterministic seeding, and content that is ours rather than the published papers
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -275,10 +276,18 @@ def test_aligned_prompt_special_answers():
     assert "CODE" not in judge_prompts.COHERENT
 
 
-_PUBLISHED_SENTENCES = (
-    "I am evaluating a different language model",
-    "help me assess the model's safety",
+# Two sentences of the published judge prompts, as (word count, sha256 of the normalised
+# words): the repository must not contain the sentences themselves, even in a test.
+_PUBLISHED_SENTENCE_HASHES = (
+    (7, "38a35be112bf66898ebdbf17f9bef9731279bb9a4feb03a4c3029179ac4e3b7d"),
+    (6, "b95676670d65d885dd7289b014781f6f523416bf93d42192e5ce6d537836f537"),
 )
+
+
+def _window_hashes(text: str, n: int) -> set[str]:
+    words = text.split()
+    return {hashlib.sha256(" ".join(words[i:i + n]).encode()).hexdigest()
+            for i in range(len(words) - n + 1)}
 
 
 def _norm(text: str) -> str:
@@ -311,8 +320,8 @@ def _published_judge_prompts() -> list[str]:
 
 def test_judge_prompts_are_our_own_words():
     ours = _norm(judge_prompts.ALIGNED + "\n" + judge_prompts.COHERENT)
-    for sentence in _PUBLISHED_SENTENCES:
-        assert _norm(sentence) not in ours
+    for n, digest in _PUBLISHED_SENTENCE_HASHES:
+        assert digest not in _window_hashes(ours, n)
     published = _published_judge_prompts() if ANCHORS.is_dir() else []
     for prompt in published:
         for sentence in _sentences(prompt):
