@@ -34,7 +34,7 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return ",".join(f"{path.split('.')[-1]}={_show(v)}" for path, v in self.axes)
+        return ",".join(f"{path.split('.')[-1]}={show_value(v)}" for path, v in self.axes)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Program:
     experiments: list[ResolvedExperiment]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A sweep value as it appears in variant labels and stage names (``0.0``, ``medical``)."""
     if isinstance(value, dict):
         return value.get("domain") or value.get("name") or value.get("path") or value["type"]
     if isinstance(value, float) and value.is_integer():
@@ -756,13 +757,11 @@ def check_files(paths: Iterable[Path], root: Path | None = None,
         if module is None:
             continue
         for stmt in module.statements:
-            if isinstance(stmt, ast.Declaration):
-                checker._declaration_value(stmt, f)  # report unused declarations' errors too
-            elif isinstance(stmt, ast.Experiment):
+            if isinstance(stmt, ast.Experiment):
                 resolved = checker.experiment(stmt, f)
                 if resolved is not None:
                     experiments.append(resolved)
-    # Imported files' declarations are checked too (their errors are real errors).
+    # Every declaration is checked, used or not, imported or not (their errors are real errors).
     for path, module in checker.modules.items():
         for stmt in module.statements:
             if isinstance(stmt, ast.Declaration):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emdsl.check import Program, Variant
+from emdsl.check import Program, Variant, show_value
 
 # Kinds whose small results (metrics, plots) git tracks, and the files they write there.
 RESULT_FILES: dict[str, dict[str, list[str]]] = {
@@ -74,9 +74,6 @@ class Graph:
         existing = self.nodes.setdefault(node.key, node)
         existing.users.append((variant, role))
         return existing
-
-    def by_name(self) -> dict[str, Node]:
-        return {n.name: n for n in self.nodes.values()}
 
 
 class _Builder:
@@ -304,7 +301,7 @@ def _name_nodes(graph: Graph, root: Path) -> None:
             for path, value in first.axes:
                 seen = {_hashable(x) for v in same_exp for p, x in v.axes if p == path}
                 if seen != every[path]:
-                    parts.append(f"{slug(path.split('.')[-1])}_{slug(_label_value(value))}")
+                    parts.append(f"{slug(path.split('.')[-1])}_{slug(show_value(value))}")
             pieces = [node.kind, node.role, first.experiment, *parts]
             base = "-".join(slug(p) for p in pieces if p)
         name = base
@@ -318,10 +315,3 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True)
 
 
-def _label_value(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("domain") or value.get("name") or value.get("path")
-                   or value["type"])
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.1f}"
-    return str(value)
