@@ -4,14 +4,10 @@ detector, judged by a probe judge (judge_train), as one real `dvc repro` on the 
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from study import make_study, ran_stages
 
 pytestmark = pytest.mark.slow
 
@@ -37,20 +33,9 @@ experiment interp {
 
 
 def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
-    import shutil
-
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    emx = [sys.executable, "-m", "emdsl.cli"]
-    subprocess.run([*emx, "init", str(tmp_path)], check=True, capture_output=True, env=env)
-    shutil.copytree(tiny_model_dir, tmp_path / "models" / "tiny")
-    (tmp_path / "experiments" / "quickstart.emx").unlink()
-    (tmp_path / "experiments" / "interp.emx").write_text(EXPERIMENT)
-    result = subprocess.run([*emx, "run", "experiments/interp.emx"], cwd=tmp_path,
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = make_study(tmp_path, tiny_model_dir, "interp", EXPERIMENT)
     stages = yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
-    ran = set(re.findall(r"Running stage '([^']+)'", result.stdout))
-    assert ran == set(stages)
+    assert ran_stages(result.stdout) == set(stages)
     kinds = {name.split("-")[0] for name in stages}
     assert {"acts", "sae", "diff", "steer", "realign", "detector", "judge_train"} <= kinds
 

@@ -7,15 +7,14 @@ Then: a rerun does nothing, and changing only the judge threshold reruns only ju
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from study import EMX, make_study, ran_stages, run
 
 pytestmark = pytest.mark.slow
 
@@ -36,28 +35,10 @@ experiment e2e {
 """
 
 
-def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
-def ran_stages(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
-
-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory, tiny_model_dir) -> Path:
-    import shutil
-
     root = tmp_path_factory.mktemp("study")
-    emx = [sys.executable, "-m", "emdsl.cli"]
-    run([*emx, "init", str(root)], cwd=root)
-    shutil.copytree(tiny_model_dir, root / "models" / "tiny")
-    (root / "experiments" / "quickstart.emx").unlink()
-    (root / "experiments" / "e2e.emx").write_text(EXPERIMENT)
-    first = run([*emx, "run", "experiments/e2e.emx"], cwd=root)
+    first = make_study(root, tiny_model_dir, "e2e", EXPERIMENT)
     (root / "first_run.log").write_text(first.stdout + first.stderr)
     return root
 
@@ -94,8 +75,7 @@ def test_rerun_with_nothing_changed_does_nothing(repo):
 
 
 def test_judge_threshold_reruns_only_judges_from_the_cache(repo):
-    out = run([sys.executable, "-m", "emdsl.cli", "run", "experiments/e2e.emx",
-               "eval.aligned_below=20"], cwd=repo)
+    out = run([*EMX, "run", "experiments/e2e.emx", "eval.aligned_below=20"], cwd=repo)
     ran = ran_stages(out.stdout)
     assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0"}
     # Every verdict comes from the shared response cache: zero judge calls.
