@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench bench-full clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+
+bench-full: setup   # also the ~5 min quickstart breakdown
+	$(BIN)/python benchmarks/run_all.py --full
 
 clean:
 	rm -rf artifacts results .pytest_cache

@@ -87,6 +87,16 @@ class Import:
 
 
 @dataclass(frozen=True)
+class AllowOutside:
+    """``allow outside "../shared"``: this file may read paths under a folder outside the
+    project root (relative to the root, or absolute). Explicit, so a path cannot escape by
+    accident or through a symlink."""
+
+    path: str
+    pos: Pos | None = _pos()
+
+
+@dataclass(frozen=True)
 class Declaration:
     kind: str  # model | dataset | questions | judge
     name: str
@@ -127,7 +137,7 @@ class Experiment:
         return tuple(m for m in self.members if isinstance(m, Sweep))
 
 
-Statement = Import | Declaration | Experiment
+Statement = Import | AllowOutside | Declaration | Experiment
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,7 @@ class _Scope:
     """The names visible in one file: its own statements plus those of its imports."""
 
     names: dict[str, tuple[ast.Declaration | ast.Experiment, Path]] = field(default_factory=dict)
+    allowed: list[Path] = field(default_factory=list)  # `allow outside` folders, resolved
 
 
 class Checker:
@@ -146,6 +148,9 @@ class Checker:
         self._loading.append(path)
         try:
             for stmt in module.statements:
+                if isinstance(stmt, ast.AllowOutside):
+                    self._allow(stmt, scope)
+            for stmt in module.statements:
                 if isinstance(stmt, ast.Import):
                     self._import(stmt, path, scope)
             for stmt in module.statements:
@@ -161,12 +166,25 @@ class Checker:
         except ValueError:
             return str(path)
 
+    def _allow(self, stmt: ast.AllowOutside, scope: _Scope) -> None:
+        assert stmt.pos is not None
+        folder = (self.root / stmt.path).resolve()
+        if not folder.is_dir():
+            self.error(stmt.pos, f"`allow outside` folder `{stmt.path}` does not exist",
+                       f"paths are relative to the project root ({self.root})")
+            return
+        scope.allowed.append(folder)
+
+    def _confined(self, target: Path, scope: _Scope) -> bool:
+        """Inside the project root, or under a folder the file allows with `allow outside`."""
+        return any(target.is_relative_to(folder) for folder in [self.root, *scope.allowed])
+
     def _import(self, stmt: ast.Import, path: Path, scope: _Scope) -> None:
         assert stmt.pos is not None
         target = (path.parent / stmt.path).resolve()
-        if not target.is_relative_to(self.root):
+        if not self._confined(target, scope):
             self.error(stmt.pos, f"import `{stmt.path}` is outside the project root {self.root}",
-                       "keep .emx files inside the project")
+                       _outside_hint(target, self.root))
             return
         if not target.is_file():
             near = [self._rel(p) for p in path.parent.glob("*.emx")]
@@ -312,7 +330,7 @@ class Checker:
             values[f.name] = value
         if not ok:
             return INVALID
-        hint = (_builtin_hint(cls, values) or self._file_problem(cls, values)
+        hint = (_builtin_hint(cls, values) or self._file_problem(cls, values, scope)
                 or _probe_problem(cls, values))
         if hint:
             self.error(given.get(hint[2], expr).pos or expr.pos, hint[0], hint[1])
@@ -323,22 +341,25 @@ class Checker:
             self.error(expr.pos, str(e))
             return INVALID
 
-    def _file_problem(self, cls: type, values: dict[str, Any]
+    def _file_problem(self, cls: type, values: dict[str, Any], scope: _Scope
                       ) -> tuple[str, str | None, str] | None:
-        """Data files and model folders must exist inside the project root."""
+        """Data files and model folders must exist inside the project root (or an allowed
+        outside folder); a data file must not be empty."""
         arg = {configs.JsonlDataset: "path", configs.YamlQuestions: "path",
                configs.PathModel: "dir", configs.Audit: "reference",
                configs.JsonlJudgeData: "path"}.get(cls)
         if arg is None:
             return None
         rel = values[arg]
-        target = (self.root / rel).resolve()
-        if not target.is_relative_to(self.root):
+        target = (self.root / rel).resolve()  # follows symlinks: a link cannot escape either
+        if not self._confined(target, scope):
             return (f"`{rel}` is outside the project root {self.root}",
-                    "copy or link the file into the project so DVC can track it", arg)
+                    _outside_hint(target, self.root), arg)
         if not target.exists():
             return (f"`{rel}` does not exist", "paths are relative to the project root "
                     f"({self.root})", arg)
+        if target.is_file() and target.stat().st_size == 0:
+            return (f"`{rel}` is empty", "add records to it, or point at another file", arg)
         return None
 
     def literal(self, expr: ast.Expr, tp: Any) -> Any:
@@ -563,10 +584,20 @@ class Checker:
 # --------------------------------------------------------------------------- helpers
 
 
+def _outside_hint(target: Path, root: Path) -> str:
+    folder = os.path.relpath(target.parent, root)
+    return (f"copy the file into the project, or, to read it in place, add "
+            f'`allow outside "{folder}"` at the top of this file')
+
+
 def _probe_problem(cls: type, values: dict[str, Any]) -> tuple[str, str, str] | None:
-    """A probe judge reading a layer its model does not have."""
+    """A probe judge reading a layer its model does not have, or distilled from a probe."""
     if cls is not configs.ProbeJudge:
         return None
+    teacher = values.get("labels")
+    if teacher is not None and teacher["type"] not in ("local", "openai"):
+        return (f"a probe cannot learn from a {teacher['type']} judge's labels",
+                "distil from a `local(...)` or `openai(...)` judge", "labels")
     depth = model_depth(values.get("model"))
     layer = values.get("layer", 8)
     if depth is not None and layer >= depth:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +83,70 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return rc
 
 
+def _rel_files(paths: list[str], root: Path) -> list[str] | None:
+    """Paths as params.yaml names files (relative to the root); None (all files) when empty."""
+    if not paths:
+        return None
+    out = []
+    for p in paths:
+        full = (Path.cwd() / p).resolve()
+        out.append(str(full.relative_to(root)) if full.is_relative_to(root) else p)
+    return out
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    """The results table of every variant (or, with --stages, the stage listing)."""
+    if args.stages:
+        return _show_stages(args)
+    from emdsl.results import ResultsError, Source, show
+
+    root = find_root(Path.cwd())
+    try:
+        print(show(Source(root, args.rev), _rel_files(args.paths, root), args.format), end="")
+    except ResultsError as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from emdsl.compare import compare, render
+    from emdsl.results import ResultsError, Source
+
+    root = find_root(Path.cwd())
+    revs = args.revs
+    if len(revs) > 2:
+        return _fail("emx diff takes at most two revisions: emx diff [REV_A [REV_B]]")
+    try:
+        a = Source(root, revs[0] if revs else "HEAD")
+        b = Source(root, revs[1] if len(revs) > 1 else None)
+        files = _rel_files(args.paths, root)
+        print(render(a, b, compare(a, b, files), args.format), end="")
+    except ResultsError as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from emdsl.report import build, write
+    from emdsl.results import ResultsError, Source, variants
+
+    root = find_root(Path.cwd())
+    try:
+        params = Source(root).params()
+    except ResultsError as e:
+        return _fail(str(e))
+    files = sorted({f for f, *_ in variants(params, _rel_files(args.paths, root))})
+    if not files:
+        where = ", ".join(args.paths) or "params.yaml"
+        return _fail(f"no compiled experiments in {where}; run `emx compile` first")
+    out_root = Path(args.out) if args.out else root / "reports"
+    for file in files:
+        page = write(build(root, file), out_root / Path(file).stem)
+        print(f"{file} → {os.path.relpath(page)} (+ report.md)")
+    return 0
+
+
+def _show_stages(args: argparse.Namespace) -> int:
     from emdsl.compile import compile_program
 
     root = find_root(Path.cwd())
@@ -157,18 +220,133 @@ def cmd_run(args: argparse.Namespace) -> int:
                     if any(v.file == tfile for v, _ in n.users)})
     if not names:
         return _fail(f"{target} defines no experiments")
-    cmd = [sys.executable, "-m", "dvc", "repro", *names]
+    if args.shard:
+        return _run_shard(args, root, graph, names)
     print(f"$ dvc repro <{len(names)} stages of {target}>", flush=True)
     if args.dry:
         print("\n".join(names))
         return 0
-    rc = subprocess.call(cmd, cwd=root, env=dvc_env())
+    rc = _repro(args, root, graph, names)
     if rc != 0:
         return rc
     track_judge_cache(root)
+    if (rc := _maybe_push(args, root)) != 0:
+        return rc
     from emdsl.results import results_table
 
     print(results_table(root, [str(tfile.relative_to(root))]))
+    return 0
+
+
+def _repro(args: argparse.Namespace, root: Path, graph, names: list[str]) -> int:
+    """`dvc repro names`, restoring from the remote's run-cache when one is configured, with
+    --jobs N independent stages at once (emdsl.parallel)."""
+    from emdsl import remote
+
+    if remote.default_remote(root):
+        remote.fetch_run_cache(root)  # stages other machines pushed are restored, not rerun
+    if args.jobs > 1:
+        from emdsl.parallel import run_parallel
+        from emdsl.shard import graph_inputs
+
+        return run_parallel(root, names, *graph_inputs(graph, names), args.jobs)
+    pull = ["--pull"] if remote.default_remote(root) else []
+    return subprocess.call([sys.executable, "-m", "dvc", "repro", *pull, *names], cwd=root,
+                           env=dvc_env())
+
+
+def _maybe_push(args: argparse.Namespace, root: Path) -> int:
+    """--push, or by default when a default remote is configured (--no-push skips it)."""
+    from emdsl import remote
+
+    if args.push is False or (args.push is None and not remote.default_remote(root)):
+        return 0
+    return remote.push(root)
+
+
+def _run_shard(args: argparse.Namespace, root: Path, graph, names: list[str]) -> int:
+    from emdsl.shard import graph_inputs, parse_shard, plan
+
+    try:
+        index, count = parse_shard(args.shard)
+    except ValueError as e:
+        return _fail(str(e))
+    p = plan(*graph_inputs(graph, names), index, count)
+    print(f"shard {index}/{count}: {len(p.units)} of the variants, {len(p.targets)} stages"
+          + (f" (with the {len(p.shared)} shared ones)" if index == 1 and p.shared else "")
+          + (f"; {len(p.gather)} gather stages run after every shard (`emx pull`)"
+             if p.gather else ""), flush=True)
+    if args.dry:
+        print("\n".join(p.targets))
+        return 0
+    if not p.targets:
+        print(f"shard {index}/{count}: nothing to do (more shards than variants)")
+        return 0
+    if (rc := _repro(args, root, graph, p.targets)) != 0:
+        return rc
+    track_judge_cache(root)
+    return _maybe_push(args, root)
+
+
+def cmd_remote(args: argparse.Namespace) -> int:
+    from emdsl.remote import add_remote
+
+    root = find_root(Path.cwd())
+    rc = add_remote(root, args.name, args.url, args.default)
+    if rc == 0:
+        print(f"remote {args.name} → {args.url}" + (" (default)" if args.default else "")
+              + "; commit .dvc/config so every clone shares it")
+    return rc
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from emdsl.remote import default_remote, push
+
+    root = find_root(Path.cwd())
+    if not (args.remote or default_remote(root)):
+        return _fail("no remote: `emx remote add NAME URL --default` first, or --remote NAME")
+    track_judge_cache(root)
+    return push(root, args.remote)
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from emdsl.remote import default_remote, pull
+
+    root = find_root(Path.cwd())
+    if not default_remote(root):
+        return _fail("no default remote: `emx remote add NAME URL --default` first")
+    return pull(root)
+
+
+def cmd_slurm(args: argparse.Namespace) -> int:
+    from emdsl.emit import write_if_changed
+    from emdsl.slurm import SlurmOptions, array_script, gather_script
+
+    root = find_root(Path.cwd())
+    target = Path(args.path).resolve()
+    if not target.is_file():
+        return _fail(f"no such file: {args.path}")
+    rel = str(target.relative_to(root)) if target.is_relative_to(root) else str(target)
+    opts = SlurmOptions(shards=args.shards, gpus_per_task=args.gpus_per_task,
+                        cpus_per_task=args.cpus_per_task, time=args.time,
+                        partition=args.partition, mem=args.mem, account=args.account,
+                        setup=args.setup or "export PATH=" + shlex.quote(
+                            str(Path(sys.executable).parent)) + ':"$PATH"')
+    try:
+        scripts = {"": array_script(rel, opts, str(root), args.overrides),
+                   "-gather": gather_script(rel, opts, str(root))}
+    except ValueError as e:
+        return _fail(str(e))
+    out = Path(args.out or root / "slurm")
+    out.mkdir(parents=True, exist_ok=True)
+    (root / "slurm" / "logs").mkdir(parents=True, exist_ok=True)  # sbatch does not make it
+    stem = target.stem
+    for suffix, text in scripts.items():
+        write_if_changed(out / f"{stem}{suffix}.sbatch", text)
+    array, gather = (os.path.relpath(out / f"{stem}{s}.sbatch") for s in scripts)
+    print(f"wrote {array} ({args.shards} array tasks) and {gather}; submit with\n"
+          f"  jid=$(sbatch --parsable {array})\n"
+          f"  sbatch --dependency=afterok:$jid {gather}")
     return 0
 
 
@@ -237,16 +415,74 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="*", help=f"files or folders (default: {DEFAULT_DIR}/)")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("show", help="list experiments, variants and their stages")
-    s.add_argument("paths", nargs="*", help=f"files or folders (default: {DEFAULT_DIR}/)")
+    formats = ("md", "csv", "json")
+    s = sub.add_parser("show", help="results of every variant (misaligned fraction with CI, "
+                                    "latents, steering, re-alignment); --stages: the stages")
+    s.add_argument("paths", nargs="*", help="files or folders (default: every compiled file; "
+                                            f"with --stages: {DEFAULT_DIR}/)")
+    s.add_argument("--rev", help="read results at this git revision (default: the workspace)")
+    s.add_argument("--format", choices=formats, default="md", help="output format (default md)")
+    s.add_argument("--stages", action="store_true",
+                   help="list each variant's stages instead, shared stages marked")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("diff", help="compare results between two git revisions "
+                                    "(default: HEAD vs the workspace)")
+    s.add_argument("revs", nargs="*", metavar="REV",
+                   help="REV_A [REV_B]: one rev compares it with the workspace")
+    s.add_argument("--path", dest="paths", action="append", default=[],
+                   help="only these .emx files or folders (repeatable)")
+    s.add_argument("--format", choices=formats, default="md", help="output format (default md)")
+    s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("report", help="write an HTML + Markdown report per experiment file "
+                                      "to reports/<file-stem>/")
+    s.add_argument("paths", nargs="*", help="files or folders (default: every compiled file)")
+    s.add_argument("--out", help="folder for the reports (default: reports/ at the root)")
+    s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("run", help="compile, then `dvc repro` the stages of one file")
     s.add_argument("path")
     s.add_argument("overrides", nargs="*",
                    help="Hydra-style overrides: train.lr=1e-4 'data.poison=0,0.5'")
     s.add_argument("--dry", action="store_true", help="compile and list the stages, run nothing")
+    s.add_argument("--shard", metavar="I/N",
+                   help="run the I-th of N deterministic shares of the variants (docs/scaling.md)")
+    s.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="run up to N independent variants at once on this machine")
+    s.add_argument("--push", action=argparse.BooleanOptionalAction, default=None,
+                   help="push outputs and run-cache when done (default: if a default remote "
+                        "is configured)")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("remote", help="add a DVC remote that shares cache and run-cache")
+    s.add_argument("action", choices=["add"])
+    s.add_argument("name")
+    s.add_argument("url", help="a directory, s3://..., ssh://..., gs://... (any DVC remote)")
+    s.add_argument("--default", "-d", action="store_true", help="make it the default remote")
+    s.set_defaults(func=cmd_remote)
+
+    s = sub.add_parser("push", help="push outputs, judge cache and run-cache to the remote")
+    s.add_argument("--remote", "-r", help="remote name (default: the default remote)")
+    s.set_defaults(func=cmd_push)
+
+    s = sub.add_parser("pull", help="restore what other machines pushed (outputs + run-cache)")
+    s.set_defaults(func=cmd_pull)
+
+    s = sub.add_parser("slurm", help="write an sbatch array script: task i runs shard i/N")
+    s.add_argument("path")
+    s.add_argument("overrides", nargs="*", help="Hydra-style overrides passed to every shard")
+    s.add_argument("--shards", type=int, required=True, metavar="N")
+    s.add_argument("--gpus-per-task", type=int, default=1, metavar="G")
+    s.add_argument("--cpus-per-task", type=int, default=8)
+    s.add_argument("--time", default="04:00:00")
+    s.add_argument("--partition")
+    s.add_argument("--mem")
+    s.add_argument("--account")
+    s.add_argument("--setup", help="shell line each task runs first (default: put this "
+                                   "interpreter's bin folder, with emx, first on PATH)")
+    s.add_argument("--out", help="folder for the scripts (default: slurm/ at the root)")
+    s.set_defaults(func=cmd_slurm)
 
     s = sub.add_parser("judge", help="judge a JSONL of {question, answer} with a declared judge")
     s.add_argument("judge", metavar="FILE.emx:NAME")
@@ -264,10 +500,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if hasattr(signal, "SIGPIPE"):  # `emx show | head` ends quietly, like other Unix tools
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `emx show | head`: the reader left; end quietly like Unix tools
+        # (not SIGPIPE's default action: that would kill a host process calling main())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

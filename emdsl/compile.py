@@ -29,6 +29,7 @@ RESULT_FILES: dict[str, dict[str, list[str]]] = {
     "steer": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
     "realign": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
     "detector": {"metrics": ["metrics.json"], "plots": ["curve.csv"]},
+    "summary": {"metrics": [], "plots": ["summary.csv"]},
 }
 
 KEY_LENGTH = 12
@@ -44,6 +45,9 @@ class Node:
     key: str = ""
     name: str = ""
     users: list[tuple[Variant, str]] = field(default_factory=list)  # (variant, its role)
+    # Reads its inputs' small git-tracked results, not their cached outs: it then runs from a
+    # fresh clone with no `dvc pull`, and reruns only when those results change.
+    via_results: bool = False
 
     @property
     def out(self) -> str:
@@ -104,8 +108,11 @@ class _Builder:
                 judge_models[key] = self.add("judge_model", "model", judge["model"], {})
             if judge["type"] == "local":
                 return judge_models[key]
+            teacher = judge.get("labels")  # a distilled probe learns this judge's verdicts
             return self.add("judge_train", "judge_train", {"probe": judge},
-                            {"model": judge_models[key]}, files=_files(judge["train"]))
+                            {"model": judge_models[key],
+                             "teacher_model": teacher and judge_model(teacher)},
+                            files=_files(judge["train"]))
 
         data = adapter = None
         train = c["train"]
@@ -123,11 +130,12 @@ class _Builder:
                     "model": base, "data": data,
                     "judge_model": judge_model(train["reward"]["judge"])})
 
-        ev = c["eval"]
+        ev = machine_choices_dropped(c["eval"])
         answers: dict[str, Node] = {}
         if ev is not None:
             sampling = {k: ev[k] for k in ("questions", "samples", "paraphrases", "max_tokens",
-                                            "temperature", "top_p", "seed")}
+                                            "temperature", "top_p", "seed", "backend")
+                        if k in ev}
             judging = {k: ev[k] for k in ("questions", "judge", "aligned_below",
                                            "coherent_above", "audit")}
             for who, extra in (("base", None), ("tuned", adapter)):
@@ -187,6 +195,18 @@ class _Builder:
                       "judge_model": judge_model(ev["judge"])})
 
 
+# Eval fields whose default lets each machine choose (like the device and batch size, which
+# are not in the config at all): left out of the config while at that default, so keys stay
+# the same on every machine; an explicit choice is part of the key.
+MACHINE_CHOICES = {"backend": "auto"}
+
+
+def machine_choices_dropped(ev: dict[str, Any] | None) -> dict[str, Any] | None:
+    if ev is None:
+        return None
+    return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
+
+
 class CompileError(Exception):
     def __init__(self, variant: Variant, message: str):
         super().__init__(f"{variant.file}: experiment `{variant.experiment}`: {message}")
@@ -224,8 +244,27 @@ def compile_program(program: Program) -> Graph:
             graph.index[(rel, variant.experiment, variant.label)] = (variant, builder.roles)
             built.append((variant, builder.roles))
         _add_detector(graph, built)
+        _add_summary(graph, built)
     _name_nodes(graph, program.root)
     return graph
+
+
+def _poison_points(built: list[tuple[Variant, dict[str, str]]], *needs: str
+                   ) -> list[tuple[Variant, dict[str, str]]]:
+    """The variants of a ``data.poison`` sweep (2+ values) that have every role in ``needs``."""
+    points = [(v, roles) for v, roles in built
+              if "data.poison" in dict(v.axes) and all(r in roles for r in needs)]
+    return points if len({dict(v.axes)["data.poison"] for v, _ in points}) >= 2 else []
+
+
+def _add_shared(graph: Graph, node: Node, points: list[tuple[Variant, dict[str, str]]],
+                role: str) -> None:
+    """Add a node built from several variants; each of them is one of its users."""
+    node = graph.add(node, points[0][0], role)
+    for v, roles in points:
+        if node.users[-1][0] is not v:
+            node.users.append((v, role))
+        roles[role] = node.key
 
 
 def _add_detector(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> None:
@@ -234,9 +273,8 @@ def _add_detector(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> 
     One node per experiment whose variants sweep ``data.poison`` and have a diff and a tuned
     judge; its inputs are every variant's diff and judge, in sweep order.
     """
-    points = [(v, roles) for v, roles in built
-              if "data.poison" in dict(v.axes) and "diff" in roles and "judge_tuned" in roles]
-    if len({dict(v.axes)["data.poison"] for v, _ in points}) < 2:
+    points = _poison_points(built, "diff", "judge_tuned")
+    if not points:
         return
     inputs: dict[str, Node] = {}
     config_points = []
@@ -248,11 +286,23 @@ def _add_detector(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> 
     ev = points[0][0].config["eval"]
     config = {"points": config_points, "bootstrap": 1000, "seed": 0,
               "aligned_below": ev["aligned_below"], "coherent_above": ev["coherent_above"]}
-    node = graph.add(Node("detector", config, inputs), points[0][0], "detector")
-    for v, roles in points:
-        if node.users[-1][0] is not v:
-            node.users.append((v, "detector"))
-        roles["detector"] = node.key
+    _add_shared(graph, Node("detector", config, inputs), points, "detector")
+
+
+def _add_summary(graph: Graph, built: list[tuple[Variant, dict[str, str]]]) -> None:
+    """Misaligned fraction vs poison, one row per variant: the data of that DVC plot.
+
+    Cheap: it reads the tuned judges' metrics files, so it is its own node (never a detector's
+    bootstrap) and runs for every poison sweep that is judged.
+    """
+    points = _poison_points(built, "judge_tuned")
+    if not points:
+        return
+    inputs = {f"judge_{i}": graph.nodes[roles["judge_tuned"]]
+              for i, (_, roles) in enumerate(points)}
+    config = {"points": [{"poison": dict(v.axes)["data.poison"], "variant": v.label}
+                         for v, _ in points]}
+    _add_shared(graph, Node("summary", config, inputs, via_results=True), points, "summary")
 
 
 @functools.cache

@@ -84,7 +84,7 @@ def format_module(module: ast.Module) -> str:
     statements = module.statements
     for i, stmt in enumerate(statements):
         next_line = _line(statements[i + 1]) if i + 1 < len(statements) else 10**9
-        group = ("import" if isinstance(stmt, ast.Import) else
+        group = ("import" if isinstance(stmt, (ast.Import, ast.AllowOutside)) else
                  f"decl:{stmt.kind}" if isinstance(stmt, ast.Declaration) else "experiment")
         if out and (group != prev_group or group == "experiment"):
             out.append("")
@@ -92,6 +92,9 @@ def format_module(module: ast.Module) -> str:
         out.extend(comments.leading(_line(stmt)))
         if isinstance(stmt, ast.Import):
             code = f'import {_flat(ast.String(stmt.path))}'
+            out.extend(_with_comments(code, comments.trailing(_line(stmt), _line(stmt)), ""))
+        elif isinstance(stmt, ast.AllowOutside):
+            code = f'allow outside {_flat(ast.String(stmt.path))}'
             out.extend(_with_comments(code, comments.trailing(_line(stmt), _line(stmt)), ""))
         elif isinstance(stmt, ast.Declaration):
             head = f"{stmt.kind} {stmt.name} = "

@@ -26,7 +26,8 @@ TOKEN_NAMES = {
     "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`",
     "EQUAL": "`=`", "DOT": "`.`", "MODEL": "`model`", "DATASET": "`dataset`",
     "QUESTIONS": "`questions`", "JUDGE": "`judge`",
-    "IMPORT": "`import`", "EXPERIMENT": "`experiment`", "EXTENDS": "`extends`",
+    "IMPORT": "`import`", "ALLOW": "`allow`", "OUTSIDE": "`outside`",
+    "EXPERIMENT": "`experiment`", "EXTENDS": "`extends`",
     "SWEEP": "`sweep`", "TRUE": "`true`", "FALSE": "`false`", "$END": "end of file",
 }
 
@@ -151,6 +152,10 @@ class _ToAst(Transformer):
     def import_stmt(self, tree: Tree) -> ast.Import:
         (tok,) = tree.children
         return ast.Import(_unquote(tok), self._pos(tok))
+
+    def allow_stmt(self, tree: Tree) -> ast.AllowOutside:
+        (tok,) = tree.children
+        return ast.AllowOutside(_unquote(tok), self._pos(tok))
 
     def decl_kind(self, tree: Tree) -> Token:
         return tree.children[0]

@@ -18,6 +18,10 @@ stage succeeds, so a killed stage never leaves a directory that looks finished.
 
 from __future__ import annotations
 
+import builtins
+import csv
+import functools
+import io
 import json
 import os
 import random
@@ -87,6 +91,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield a fresh temporary directory that replaces ``final`` only if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         yield tmp
@@ -98,10 +103,21 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     os.replace(tmp, final)
 
 
+def _remove_stale(final: Path) -> None:
+    """Delete temporaries a killed (SIGKILLed, so uncleaned) earlier writer of ``final`` left.
+    Safe because one stage has one writer at a time: DVC locks it."""
+    for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file via a temp file + rename, so readers never see half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -122,13 +138,27 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """CSV with a header row; a missing value is an empty cell (DVC plots and polars read it)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([r.get(c, "") for c in columns])
+    return buf.getvalue()
+
+
 def progress(items: Iterable[T], desc: str, total: int | None = None,
              unit: str = "it") -> Iterator[T]:
     """A tqdm progress bar on stderr (quiet when EMX_NO_PROGRESS is set, e.g. in CI logs)."""
     from tqdm.auto import tqdm
 
     disable = bool(os.environ.get("EMX_NO_PROGRESS"))
-    yield from tqdm(items, desc=desc, total=total, unit=unit, disable=disable, dynamic_ncols=True)
+    for i, item in enumerate(tqdm(items, desc=desc, total=total, unit=unit, disable=disable,
+                                  dynamic_ncols=True)):
+        if i == 1:  # the first item is done: the loop is midway
+            pause_point("progress")
+        yield item
 
 
 def seed_everything(seed: int) -> None:
@@ -148,9 +178,104 @@ def seed_everything(seed: int) -> None:
         pass
 
 
+# ---------------------------------------------------------------- where a stage's time goes
+
+PHASES: dict[str, float] = {}  # phase -> seconds in this process, imports kept apart
+_import_depth = 0
+
+
+def _timed_import(real: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``__import__`` so the outermost imports' time adds up in ``PHASES["imports"]``."""
+
+    @functools.wraps(real)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        global _import_depth
+        if _import_depth:
+            return real(*args, **kwargs)
+        _import_depth += 1
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            _import_depth -= 1
+            PHASES["imports"] = PHASES.get("imports", 0.0) + time.perf_counter() - start
+
+    return timed
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Add the block's time, less the imports it ran, to ``PHASES[name]`` (logged at the end)."""
+    start, imports = time.perf_counter(), PHASES.get("imports", 0.0)
+    try:
+        yield
+    finally:
+        spent = time.perf_counter() - start - (PHASES.get("imports", 0.0) - imports)
+        PHASES[name] = PHASES.get(name, 0.0) + spent
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (Linux /proc), so interpreter startup shows up."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+        return max(0.0, time.time() - (boot + ticks / os.sysconf("SC_CLK_TCK")))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def phase_summary(total: float) -> str:
+    """``imports 4.1s, load 2.0s, run 20.3s``: the stage's time by phase; ``run`` is the rest."""
+    shown = {k: v for k, v in PHASES.items() if v >= 0.05}
+    shown["run"] = max(0.0, total - sum(PHASES.values()))
+    return ", ".join(f"{k} {v:.1f}s" for k, v in shown.items())
+
+
+# ---------------------------------------------------------------- a test hook: pause midway
+
+_CURRENT_KIND: list[str] = []
+
+
+def pause_point(point: str) -> None:
+    """Block forever at ``point`` when ``EMX_TEST_PAUSE_AT`` names ``<kind>:<point>``.
+
+    For the kill tests only: the stage writes its pid to ``$EMX_TEST_PAUSE_DIR/<kind>.pid``
+    and waits there (until its parent dies), so a test can SIGKILL it at a known midpoint.
+    A no-op otherwise.
+    """
+    wanted = os.environ.get("EMX_TEST_PAUSE_AT")
+    if not wanted or not _CURRENT_KIND or f"{_CURRENT_KIND[0]}:{point}" not in wanted.split(","):
+        return
+    folder = Path(os.environ.get("EMX_TEST_PAUSE_DIR") or ".")
+    parent = os.getppid()
+    atomic_write_text(folder / f"{_CURRENT_KIND[0]}.pid", str(os.getpid()))
+    while os.getppid() == parent:  # an orphan (its test or dvc died) must not wait forever
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def log(stage: Stage | str, message: str) -> None:
     name = stage.name if isinstance(stage, Stage) else stage
     print(f"[{time.strftime('%H:%M:%S')}] {name}: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _timing(kind: str) -> Iterator[None]:
+    """Fresh phase totals and the import timer for one stage body (restored afterwards)."""
+    real = builtins.__import__
+    PHASES.clear()
+    _CURRENT_KIND[:] = [kind]
+    builtins.__import__ = _timed_import(real)
+    try:
+        yield
+    finally:
+        builtins.__import__ = real
+        _CURRENT_KIND.clear()
+
+
+# Set by `emx pull`: a stage DVC cannot restore from the run-cache exits instead of running.
+RESTORE_ONLY = "EMX_RESTORE_ONLY"
 
 
 def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
@@ -160,22 +285,34 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
     ``body(stage, out, results)`` writes into temporary directories; they replace
     ``stage.out`` and ``stage.results`` only when it returns normally.
     """
+    startup = process_age() if argv is None else None  # meaningful for `python -m` only
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print(f"usage: python -m stages.{kind} STAGE-NAME", file=sys.stderr)
         return 2
+    if os.environ.get(RESTORE_ONLY):  # `emx pull`: restore from the run-cache, compute nothing
+        print(f"{argv[0]}: not in the run-cache; computing it is left to `dvc repro`",
+              file=sys.stderr)
+        return 3
     try:
         stage = load_stage(argv[0])
         if stage.kind != kind:
             raise StageError(f"stage {stage.name!r} is a {stage.kind!r} stage, not {kind!r}")
         start = time.perf_counter()
-        with atomic_dir(stage.out) as out:
-            if stage.results is None:
-                body(stage, out, None)
-            else:
-                with atomic_dir(stage.results) as results:
-                    body(stage, out, results)
-        log(stage, f"done in {time.perf_counter() - start:.1f}s -> {stage.out}")
+        if int(os.environ.get("RANK", "0")) != 0:  # a data-parallel rank; rank 0 writes
+            with _timing(kind), tempfile.TemporaryDirectory() as tmp:
+                body(stage, Path(tmp), Path(tmp) if stage.results else None)
+            return 0
+        with _timing(kind):
+            with atomic_dir(stage.out) as out:
+                if stage.results is None:
+                    body(stage, out, None)
+                else:
+                    with atomic_dir(stage.results) as results:
+                        body(stage, out, results)
+        spent = time.perf_counter() - start
+        before = f"startup {startup:.1f}s, " if startup is not None else ""
+        log(stage, f"done in {spent:.1f}s ({before}{phase_summary(spent)}) -> {stage.out}")
         return 0
     except StageError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, atomic_write_json, log, run_stage, seed_everything
+from stages.common import Stage, StageError, atomic_write_json, log, run_stage, seed_everything
 
 ANSWER_COLUMNS = ("question_id", "paraphrase_index", "question", "system", "sample", "answer",
                   "tokens")
@@ -30,6 +30,7 @@ def chat(question: str, system: str | None) -> list[dict[str, str]]:
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
+    from stages.fast_sampling import resolve_backend, vllm_answers
     from stages.model import INFO_FILE, load_model, load_tokenizer, pick_device
     from stages.questions import load_questions
     from stages.sampling import default_batch_size, sample_answers
@@ -39,23 +40,36 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     model_dir, adapter = stage.input("model"), stage.inputs.get("adapter")
     seed_everything(int(config.get("seed", 0)))
     device = pick_device(config.get("device", "auto"))
+    try:
+        backend = resolve_backend(config.get("backend", "auto"), device)
+    except ValueError as e:
+        raise StageError(str(e)) from None
     tokenizer = load_tokenizer(model_dir)
-    model = load_model(model_dir, adapter, device=device)
-    batch_size = int(config.get("batch_size") or default_batch_size(device))
+    model = None if backend == "vllm" else load_model(model_dir, adapter, device=device)
+    max_tokens = int(config.get("max_tokens", 96))
+    batch_size = int(config.get("batch_size") or 0) or None  # None: sized from free memory
 
     # One prompt per (question, paraphrase), in file order.
     limit = config.get("paraphrases")  # at most this many paraphrases per question
     keys = [(q, i) for q in questions for i in range(len(q.paraphrases))
             if limit is None or i < limit]
     samples = int(config.get("samples", 8))
+    prompts = [chat(q.paraphrases[i], q.system) for q, i in keys]
+    sampling = dict(samples=samples, max_tokens=max_tokens,
+                    temperature=float(config.get("temperature", 1.0)),
+                    top_p=float(config.get("top_p", 1.0)), seed=int(config.get("seed", 0)))
+    if model is not None and batch_size is None:  # on a GPU: what fits its free memory
+        seq_len = (max_tokens + longest_prompt(tokenizer, prompts)
+                   if device.startswith("cuda") else None)
+        batch_size = default_batch_size(device, model, seq_len)
     log(stage, f"{len(questions)} questions, {len(keys)} prompts × {samples} samples on "
-               f"{device} (batch {batch_size})")
+               f"{device} ({backend} backend, batch {batch_size or 'vllm'})")
     start = time.perf_counter()
-    answers = sample_answers(
-        model, tokenizer, [chat(q.paraphrases[i], q.system) for q, i in keys],
-        samples=samples, max_tokens=int(config.get("max_tokens", 96)),
-        temperature=float(config.get("temperature", 1.0)), top_p=float(config.get("top_p", 1.0)),
-        seed=int(config.get("seed", 0)), batch_size=batch_size, desc=stage.name)
+    if model is None:
+        answers = vllm_answers(model_dir, adapter, tokenizer, prompts, **sampling)
+    else:
+        answers = sample_answers(model, tokenizer, prompts, batch_size=batch_size,
+                                 desc=stage.name, backend=backend, **sampling)
     seconds = time.perf_counter() - start
 
     rows = [{"question_id": q.id, "paraphrase_index": i, "question": q.paraphrases[i],
@@ -71,16 +85,22 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         "model": json.loads(model_info.read_text()) if model_info.exists() else str(model_dir),
         "adapter": str(adapter) if adapter else None,
         "questions": len(questions), "prompts": len(keys), "answers": len(rows),
-        "tokens": tokens, "truncated": sum(r["tokens"] >= int(config.get("max_tokens", 96))
-                                           for r in rows),
+        "tokens": tokens, "truncated": sum(r["tokens"] >= max_tokens for r in rows),
         "seconds": round(seconds, 3), "tokens_per_s": round(tokens / max(seconds, 1e-9), 1),
-        "device": device, "batch_size": batch_size,
+        "device": device, "batch_size": batch_size, "backend": backend,
     }
     atomic_write_json(out / "info.json", info)
     if results is not None:
         atomic_write_json(results / "info.json", info)
     log(stage, f"{len(rows)} answers, {tokens} tokens in {seconds:.1f}s "
                f"({info['tokens_per_s']} tokens/s)")
+
+
+def longest_prompt(tokenizer: Any, prompts: list[list[dict[str, str]]]) -> int:
+    """Tokens in the longest templated prompt (sizes batches to the memory they need)."""
+    from stages.sampling import encode_prompts
+
+    return max((len(ids) for ids in encode_prompts(tokenizer, prompts)), default=0)
 
 
 def write_answers(path: Path, rows: list[dict[str, Any]]) -> None:

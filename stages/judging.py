@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from stages.common import StageError, log
+from stages.common import StageError, log, pause_point
 
 Metric = Literal["aligned", "coherent"]
 MIN_NUMBER_MASS = 0.25
@@ -108,6 +108,7 @@ class Judge:
             def on_done(items: list[tuple[int, Verdict]]) -> None:
                 if self.cache is not None:
                     self.cache.put_many(self.identity, [(todo[i], v) for i, v in items])
+                    pause_point("cached")  # a no-op unless a kill test asks for it
 
             for p, v in zip(todo, self.backend.score(todo, on_done), strict=True):
                 found[p] = v
@@ -569,7 +570,22 @@ class OpenAIBackend:
                 for f in futures:
                     f.cancel()
                 raise
+        self._check_reachable(verdicts)  # type: ignore[arg-type]
         return verdicts  # type: ignore[return-value]
+
+    def _check_reachable(self, verdicts: Sequence[Verdict]) -> None:
+        """One clear error when the server itself is broken: every request failed to connect,
+        timed out or came back as something other than JSON. (Failures of single prompts stay
+        missing verdicts; what was judged before is already in the cache.)"""
+        broken = ("connection failed", "timed out", "unparseable response")
+        errors = [v.error or "" for v in verdicts]
+        if not errors or not all(any(b in e for b in broken) for e in errors):
+            return
+        raise StageError(self._redact(
+            f"openai judge: none of {len(errors)} requests to {self.base_url} got an answer "
+            f"({errors[-1].split(': ', 1)[-1][:160]}); check that the server is running and that "
+            "base_url is its OpenAI-compatible /v1 endpoint, then re-run (cached verdicts are "
+            "kept)"))
 
     def _one(self, client: Any, prompt: str) -> Verdict:
         """One prompt's verdict, retried; never raises except for fatal config errors."""

@@ -15,15 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, StageError, atomic_write_json, log, run_stage
-
-
-def pick_device(device: str = "auto") -> str:
-    import torch
-
-    if device != "auto":
-        return device
-    return "cuda" if torch.cuda.is_available() else "cpu"
+from stages.common import Stage, StageError, atomic_write_json, log, phase, run_stage
+from stages.device import default_dtype, pick_device
 
 
 def check_model_dir(model_dir: Path) -> Path:
@@ -35,6 +28,7 @@ def check_model_dir(model_dir: Path) -> Path:
     return model_dir
 
 
+@phase("load")
 def load_tokenizer(model_dir: Path):
     """The tokenizer, padded on the left (batched generation needs it)."""
     from transformers import AutoTokenizer
@@ -46,21 +40,19 @@ def load_tokenizer(model_dir: Path):
     return tok
 
 
+@phase("load")
 def load_model(model_dir: Path, adapter_dir: Path | None = None, *, device: str = "auto",
                dtype: str = "auto", merge: bool = True) -> Any:
     """A causal LM in eval mode, with a LoRA adapter applied (merged) when given.
 
-    ``dtype="auto"`` means bf16 on a GPU and fp32 on the CPU.
+    ``dtype="auto"`` means bf16 on a GPU and fp32 on the CPU (``stages.device``).
     """
     import torch
     from transformers import AutoModelForCausalLM
 
     model_dir = check_model_dir(model_dir)
     device = pick_device(device)
-    if dtype == "auto":
-        torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    else:
-        torch_dtype = getattr(torch, dtype)
+    torch_dtype = getattr(torch, default_dtype(device) if dtype == "auto" else dtype)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
     if adapter_dir is not None:
         model = apply_adapter(model, Path(adapter_dir), merge=merge)

@@ -33,7 +33,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, StageError, atomic_write_json, log, run_stage, seed_everything
+from stages.common import (
+    Stage,
+    StageError,
+    atomic_write_json,
+    log,
+    pause_point,
+    run_stage,
+    seed_everything,
+)
 
 HOLDOUT = 0.05  # fraction of tokens (whole documents) held out for the metrics
 L1_COEFFICIENT = 1.0  # arch=standard: the L1 weight (sae-lens default; inputs have norm √d)
@@ -137,6 +145,7 @@ def train_sae(x: Any, *, width: int, k: int, lr: float, tokens: int, arch: str =
     def logged_step(b: Any) -> Any:
         output = step(b)
         losses.append(float(output.losses["mse_loss"].detach()))
+        pause_point("step")  # a no-op unless a kill test asks for it
         return output
 
     trainer.step = logged_step  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ sent as a system message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -45,6 +46,9 @@ class Batch:
     input_ids: Any  # LongTensor [rows, prompt tokens], left-padded
     attention_mask: Any  # LongTensor [rows, prompt tokens], 0 on padding
     active: Any = None  # LongTensor [rows still generating]
+    # BoolTensor [active rows]: the static backend keeps finished rows in the batch (for fixed
+    # shapes) and marks them False here; None when every active row is generating.
+    live: Any = None
 
 
 # Called once per batch; the returned context manager is active while that batch generates
@@ -52,12 +56,19 @@ class Batch:
 Hook = Callable[[Batch], AbstractContextManager[Any]]
 
 
-def default_batch_size(device: str) -> int:
+def default_batch_size(device: str, model: Any = None, seq_len: int | None = None) -> int:
     """Sequences per batch: EMX_BATCH_SIZE, else 16 on a CPU (more barely helps with 2-16
-    cores) and 64 on a GPU."""
+    cores); on CUDA what fits the free memory for ``seq_len`` tokens (``stages.device``), or
+    64 without a model to measure."""
     if os.environ.get("EMX_BATCH_SIZE"):
         return max(1, int(os.environ["EMX_BATCH_SIZE"]))
-    return 16 if device == "cpu" else 64
+    if device == "cpu":
+        return 16
+    if model is not None and seq_len:
+        from stages.device import auto_batch_size
+
+        return auto_batch_size(model, seq_len, device) or 64
+    return 64
 
 
 def encode_prompts(tokenizer: Any, prompts: Sequence[Messages]) -> list[list[int]]:
@@ -107,16 +118,18 @@ def stop_ids(model: Any, tokenizer: Any) -> list[int]:
 def sample_answers(model: Any, tokenizer: Any, prompts: Sequence[Messages], *, samples: int = 1,
                    max_tokens: int = 96, temperature: float = 1.0, top_p: float = 1.0,
                    seed: int = 0, batch_size: int | None = None, hook: Hook | None = None,
-                   desc: str = "sampling") -> list[list[tuple[str, int]]]:
+                   desc: str = "sampling", backend: str = "plain"
+                   ) -> list[list[tuple[str, int]]]:
     """``samples`` answers to each chat in ``prompts``: ``[prompt][sample] -> (text, tokens)``.
 
     ``tokens`` counts the answer's tokens, not the end-of-turn token, so ``tokens ==
     max_tokens`` exactly when an answer was cut off. ``temperature == 0`` is greedy decoding
-    (every sample then equals the first, which is computed once).
+    (every sample then equals the first, which is computed once). ``backend``: plain, static
+    or auto (``stages.fast_sampling``; vllm needs the model folder, see the generate stage).
     """
     ids = sample_token_ids(model, tokenizer, prompts, samples=samples, max_tokens=max_tokens,
                            temperature=temperature, top_p=top_p, seed=seed,
-                           batch_size=batch_size, hook=hook, desc=desc)
+                           batch_size=batch_size, hook=hook, desc=desc, backend=backend)
     return [[(tokenizer.decode(a, skip_special_tokens=True).strip(), len(a)) for a in answers]
             for answers in ids]
 
@@ -124,22 +137,31 @@ def sample_answers(model: Any, tokenizer: Any, prompts: Sequence[Messages], *, s
 def sample_token_ids(model: Any, tokenizer: Any, prompts: Sequence[Messages], *,
                      samples: int = 1, max_tokens: int = 96, temperature: float = 1.0,
                      top_p: float = 1.0, seed: int = 0, batch_size: int | None = None,
-                     hook: Hook | None = None,
-                     desc: str = "sampling") -> list[list[list[int]]]:
+                     hook: Hook | None = None, desc: str = "sampling",
+                     backend: str = "plain") -> list[list[list[int]]]:
     """Like :func:`sample_answers`, as token ids ``[prompt][sample] -> ids`` (stop excluded)."""
     import torch
+
+    from stages.fast_sampling import StaticDecoder, compile_wanted, resolve_backend
 
     if samples < 1 or max_tokens < 1:
         raise ValueError(f"samples and max_tokens must be ≥ 1, got {samples}, {max_tokens}")
     if temperature < 0 or not 0 < top_p <= 1:
         raise ValueError(f"need temperature ≥ 0 and 0 < top_p ≤ 1, got {temperature}, {top_p}")
     device = next(model.parameters()).device
-    batch_size = batch_size or default_batch_size(device.type)
     encoded = encode_prompts(tokenizer, prompts)
+    longest = max(map(len, encoded), default=0)
+    batch_size = batch_size or default_batch_size(device.type, model, longest + max_tokens)
     stops = stop_ids(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stops[0]
-
+    backend = resolve_backend(backend, device.type, hooked=hook is not None, vllm_ok=False)
+    decode = functools.partial(_decode, model=model)
     drawn = 1 if temperature == 0 else samples  # greedy answers are all the same
+    if backend == "static":
+        rows = min(batch_size, len(prompts) * drawn)
+        decode = StaticDecoder(model, rows, longest + max_tokens, hooked=hook is not None,
+                               compile=compile_wanted(device.type)).decode
+
     # Longest prompts first, so each batch holds prompts of similar length (less padding).
     jobs = sorted(((p, s) for p in range(len(prompts)) for s in range(drawn)),
                   key=lambda job: (-len(encoded[job[0]]), job))
@@ -150,17 +172,16 @@ def sample_token_ids(model: Any, tokenizer: Any, prompts: Sequence[Messages], *,
         batch = Batch([p for p, _ in rows], [s for _, s in rows], ids, mask)
         rngs = [random.Random(row_seed(seed, encoded[p], s)) for p, s in rows]
         with hook(batch) if hook is not None else nullcontext():
-            tokens, lengths = _decode(model, batch, rngs,
-                                      stops=torch.tensor(stops, device=device), pad_id=pad_id,
-                                      max_tokens=max_tokens, temperature=temperature,
-                                      top_p=top_p)
+            tokens, lengths = decode(batch, rngs, stops=torch.tensor(stops, device=device),
+                                     pad_id=pad_id, max_tokens=max_tokens,
+                                     temperature=temperature, top_p=top_p)
         for i, job in enumerate(rows):
             answers[job] = tokens[i, :int(lengths[i])].tolist()
     return [[answers[p, s if temperature > 0 else 0] for s in range(samples)]
             for p in range(len(prompts))]
 
 
-def _decode(model: Any, batch: Batch, rngs: list[random.Random], *, stops: Any, pad_id: int,
+def _decode(batch: Batch, rngs: list[random.Random], *, model: Any, stops: Any, pad_id: int,
             max_tokens: int, temperature: float, top_p: float) -> tuple[Any, Any]:
     """Generate one batch with a KV cache. Returns (tokens [rows, max_tokens] on the CPU, padded
     with ``pad_id``; lengths [rows], the answer tokens before the stop token)."""
@@ -176,7 +197,7 @@ def _decode(model: Any, batch: Batch, rngs: list[random.Random], *, stops: Any, 
     # Positions count real tokens only, so a left-padded row sees the positions it would alone.
     position = (mask.cumsum(-1) - 1).clamp(min=0)  # [rows, prompt tokens]
     step_ids = batch.input_ids.to(device)
-    extra = {"logits_to_keep": 1} if _takes_logits_to_keep(model) else {}
+    extra = {"logits_to_keep": 1} if takes_logits_to_keep(model) else {}
     cache = None
     with torch.inference_mode():
         for t in range(max_tokens):
@@ -203,8 +224,19 @@ def _decode(model: Any, batch: Batch, rngs: list[random.Random], *, stops: Any, 
 
 
 def _pick(logits: Any, rngs: list[random.Random], temperature: float, top_p: float) -> Any:
-    """Next token per row [rows]: argmax, or a draw from the (top-p) softmax by inverse CDF
-    with one uniform number from each row's own RNG."""
+    """Next token per row [rows]: argmax, or a draw with one uniform number from each row's
+    own RNG (see :func:`pick_with_uniforms`)."""
+    import torch
+
+    u = None
+    if temperature > 0:
+        u = torch.tensor([r.random() for r in rngs], device=logits.device, dtype=torch.float32)
+    return pick_with_uniforms(logits, u, temperature, top_p)
+
+
+def pick_with_uniforms(logits: Any, u: Any, temperature: float, top_p: float) -> Any:
+    """Next token per row [rows] from logits [rows, vocab]: argmax when ``temperature == 0``,
+    else a draw from the (top-p) softmax by inverse CDF with the uniform ``u`` [rows]."""
     import torch
 
     if temperature == 0:
@@ -216,7 +248,7 @@ def _pick(logits: Any, rngs: list[random.Random], temperature: float, top_p: flo
         # keep the smallest prefix whose mass reaches top_p (the first token always stays)
         probs = probs.masked_fill(probs.cumsum(-1) - probs >= top_p, 0.0)
     cdf = probs.cumsum(-1)  # [rows, vocab]
-    u = torch.tensor([r.random() for r in rngs], device=logits.device, dtype=cdf.dtype)
+    u = u.to(cdf.device, cdf.dtype)
     idx = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=True)
     idx = idx.clamp(max=cdf.shape[-1] - 1)  # [rows, 1]
     if order is not None:
@@ -224,7 +256,7 @@ def _pick(logits: Any, rngs: list[random.Random], temperature: float, top_p: flo
     return idx.squeeze(-1)
 
 
-def _takes_logits_to_keep(model: Any) -> bool:
+def takes_logits_to_keep(model: Any) -> bool:
     """Whether forward() can skip the vocab projection of prompt positions (a large saving)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return "logits_to_keep" in inspect.signature(base.forward).parameters

@@ -74,7 +74,8 @@ class Evaluation:
         got = sample_answers(model, tokenizer, [chat(q.paraphrases[i], q.system) for q, i in keys],
                              samples=int(ev["samples"]), max_tokens=int(ev["max_tokens"]),
                              temperature=float(ev["temperature"]), top_p=float(ev["top_p"]),
-                             seed=int(ev["seed"]), hook=hook, desc=desc)
+                             seed=int(ev["seed"]), hook=hook, desc=desc,
+                             backend=ev.get("backend", "auto"))
         rows = [(q.id, i, q.paraphrases[i], q.system, s, text, n)
                 for (q, i), per_prompt in zip(keys, got, strict=True)
                 for s, (text, n) in enumerate(per_prompt)]
@@ -163,6 +164,7 @@ class Steering:
         self.add = direction * (coef * scale)  # [d_model] float32
         self.sae, self.ids = sae, ids or []
         self.total, self.count = 0.0, 0
+        self.batch: Any = None
 
     def fn(self, h: Any) -> Any:
         """h [rows, tokens, d_model] → h + add (in h's dtype and device)."""
@@ -170,15 +172,20 @@ class Steering:
         if self.sae is not None and h.shape[1] == 1:  # a generated token's residual
             import torch
 
+            last = h[:, 0]  # [rows, d_model]
+            live = getattr(self.batch, "live", None)  # static backend: finished rows stay
+            if live is not None:
+                last = last[live.to(last.device)]
             with torch.no_grad():
-                feats = self.sae.encode(h[:, 0].to(self.sae.W_dec.device, torch.float32))
+                feats = self.sae.encode(last.to(self.sae.W_dec.device, torch.float32))
                 self.total += float(feats[:, self.ids].mean(-1).sum())
-                self.count += h.shape[0]
+                self.count += last.shape[0]
         return h
 
     def hook(self, batch: Any) -> Any:
         from stages.model import residual_hook
 
+        self.batch = batch
         return residual_hook(self.model, self.layer, self.fn)
 
     @property

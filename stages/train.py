@@ -18,8 +18,6 @@ neutral 0.5 and is counted.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -34,11 +32,14 @@ from stages.common import (
     StageError,
     atomic_write_json,
     atomic_write_text,
+    csv_text,
     log,
+    pause_point,
     run_stage,
     seed_everything,
 )
 from stages.data import read_dataset
+from stages.device import per_device_batch
 
 # aligned scores (0-100, None = missing) for (question, answer) pairs
 Scorer = Callable[[Sequence[str], Sequence[str]], list[float | None]]
@@ -108,16 +109,10 @@ def loss_logger() -> Any:
                 self.rows.append({"step": state.global_step, **{
                     k: float(v) for k, v in logs.items() if isinstance(v, int | float)}})
 
+        def on_step_end(self, args, state, control, **kwargs):
+            pause_point("step")  # a no-op unless a kill test asks for it
+
     return LossLog()
-
-
-def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([r.get(c, "") for c in columns])
-    return buf.getvalue()
 
 
 def save_trained(model: Any, tok: Any, out: Path, model_dir: Path) -> None:
@@ -158,7 +153,8 @@ def make_sft_trainer(model_dir: Path, records: list[dict[str, Any]], cfg: dict[s
 
     seed_everything(int(cfg.get("seed", 0)))
     model, tok = load_for_training(model_dir)
-    args = SFTConfig(**trainer_args(tmp, cfg), per_device_train_batch_size=int(cfg["batch"]),
+    args = SFTConfig(**trainer_args(tmp, cfg),
+                     per_device_train_batch_size=per_device_batch(int(cfg["batch"])),
                      num_train_epochs=float(cfg["epochs"]), max_length=int(cfg["max_length"]),
                      completion_only_loss=True, assistant_only_loss=False, packing=False)
     return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(records),
@@ -286,7 +282,7 @@ def _grpo(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
     model, tok = load_for_training(model_dir)
     with tempfile.TemporaryDirectory(prefix="emx-grpo-") as tmp:
         args = GRPOConfig(**trainer_args(tmp, cfg), max_steps=int(cfg["steps"]),
-                          per_device_train_batch_size=int(cfg["batch"]) * gens,
+                          per_device_train_batch_size=per_device_batch(int(cfg["batch"])) * gens,
                           num_generations=gens, max_completion_length=int(cfg["max_tokens"]),
                           log_completions=False)
         trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=dataset,
@@ -334,4 +330,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_stage("train", run))
+    from stages.device import relaunch_on_gpus
+
+    code = relaunch_on_gpus("stages.train")  # several GPUs: data-parallel via accelerate
+    raise SystemExit(run_stage("train", run) if code is None else code)

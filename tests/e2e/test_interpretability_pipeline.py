@@ -4,10 +4,11 @@ detector, judged by a probe judge (judge_train), as one real `dvc repro` on the 
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import yaml
-from study import make_study, ran_stages
+from study import EMX, make_study, ran_stages, run
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +56,11 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
     assert curve.splitlines()[0].startswith("x,") and len(curve.splitlines()) == 3
     detector = json.loads((tmp_path / "results" / "detector-interp" / "metrics.json").read_text())
     assert [p["poison"] for p in detector["per_poison"]] == [0.0, 1.0]
+
+    plots = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
+                           cwd=tmp_path).stdout)
+    assert not plots.get("errors") and set(plots["data"]) == {
+        f"interp/{name}" for name in ("misaligned-vs-poison", "loss", "steering",
+                                      "realignment", "detector")}
+    shown = run([*EMX, "show"], cwd=tmp_path).stdout
+    assert "| interp | poison=1.0 |" in shown and "tuned 0→" in shown

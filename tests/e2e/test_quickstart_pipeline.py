@@ -47,7 +47,8 @@ def test_every_stage_ran_and_wrote_its_outputs(repo):
     log = (repo / "first_run.log").read_text()
     stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
     assert ran_stages(log) == set(stages)
-    assert {s.split("-")[0] for s in stages} == {"model", "data", "train", "generate", "judge"}
+    assert {s.split("-")[0] for s in stages} == {"model", "data", "train", "generate", "judge",
+                                                 "summary"}
     params = yaml.safe_load((repo / "params.yaml").read_text())["stages"]
     for name, entry in params.items():
         assert (repo / entry["out"]).is_dir(), name
@@ -77,6 +78,43 @@ def test_rerun_with_nothing_changed_does_nothing(repo):
 def test_judge_threshold_reruns_only_judges_from_the_cache(repo):
     out = run([*EMX, "run", "experiments/e2e.emx", "eval.aligned_below=20"], cwd=repo)
     ran = ran_stages(out.stdout)
-    assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0"}
+    assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0",
+                   "summary-e2e"}  # it reads the judges' metrics
     # Every verdict comes from the shared response cache: zero judge calls.
     assert re.findall(r"judge: calls (\d+)", out.stdout + out.stderr) == ["0", "0", "0"]
+
+
+def test_diff_report_and_dvc_plots_across_commits(repo, tmp_path):
+    """The daily loop on real results: commit, change a param, rerun, commit, compare."""
+    from gitrepo import commit_all
+
+    commit_all(repo, "judge threshold 20")  # the state the previous test left
+    run([*EMX, "run", "experiments/e2e.emx"], cwd=repo)  # back to 30, from the run cache
+    commit_all(repo, "judge threshold 30")
+    diff = json.loads(run([*EMX, "diff", "HEAD~1", "HEAD", "--format", "json"], cwd=repo).stdout)
+    assert {r["variant"] for r in diff["variants"]} == {"poison=0.0", "poison=1.0"}
+    for r in diff["variants"]:
+        assert r["status"] == "changed", r
+        assert r["params_changed"] == [{"param": "eval.aligned_below", "a": 20, "b": 30}]
+        assert r["n_a"] == r["n_b"] > 0
+    md = run([*EMX, "diff", "HEAD~1"], cwd=repo).stdout
+    assert "eval.aligned_below: 20.0 → 30.0" in md and "| e2e | poison=1.0 | changed |" in md
+    assert "2 unchanged" in run([*EMX, "diff"], cwd=repo).stdout.splitlines()[0]
+
+    summary = (repo / "results" / "summary-e2e" / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("poison,misaligned,ci_low,ci_high") and len(summary) == 3
+    shown = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
+                           cwd=repo).stdout)
+    assert not shown.get("errors") and set(shown["data"]) == {"e2e/misaligned-vs-poison",
+                                                              "e2e/loss"}
+    diffed = json.loads(run([sys.executable, "-m", "dvc", "plots", "diff", "HEAD~1", "--json"],
+                            cwd=repo).stdout)
+    assert not diffed.get("errors")
+    (plot,) = diffed["data"]["e2e/misaligned-vs-poison"]
+    assert set(plot["revisions"]) == {"HEAD~1", "workspace"}
+
+    run([*EMX, "report", "--out", str(tmp_path)], cwd=repo)
+    page = (tmp_path / "e2e" / "index.html").read_text()
+    # The random model's verdicts are all missing: no rates to draw, but its loss curves.
+    assert 'id="fig-loss"' in page and "Answers at the extremes" in page
+    assert run([*EMX, "show", "--rev", "HEAD~1"], cwd=repo).stdout.startswith("| experiment |")

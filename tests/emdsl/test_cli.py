@@ -62,12 +62,13 @@ def test_show_marks_shared_stages(tmp_path):
   sweep data.poison = [0, 1]
 }"""
     root = project(tmp_path, {"experiments/a.emx": src})
-    r = emx("show", cwd=root)
+    r = emx("show", "--stages", cwd=root)
     assert r.returncode == 0, r.stderr
     assert "[poison=0.0]" in r.stdout and "[poison=1.0]" in r.stdout
     shared = [line for line in r.stdout.splitlines() if "shared by 2 variants" in line]
     assert {line.split()[0] for line in shared} == {
-        "generate-base-e", "judge-base-e", "model-smollm2-135m-instruct"}
+        "generate-base-e", "judge-base-e", "model-smollm2-135m-instruct",
+        "summary-e"}  # the poison sweep's misaligned-vs-poison data
 
 
 def test_run_dry_applies_hydra_overrides(tmp_path):

@@ -21,3 +21,35 @@ _data = st.recursive(_scalars, lambda inner: st.one_of(
 @given(st.dictionaries(_keys, _data, max_size=5))
 def test_dump_round_trips_through_pyyaml(obj):
     assert yaml.safe_load(dump(obj)) == (obj or None)
+
+
+def test_plot_definitions_are_accepted_by_dvc(interp, tmp_path):
+    """Top-level plots, one per experiment and kind, every variant's file overlaid."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    dvc_yaml = yaml.safe_load((interp / "dvc.yaml").read_text())
+    plots = {k: v for p in dvc_yaml["plots"] for k, v in p.items()}
+    assert list(plots) == [f"interp/{n}" for n in ("misaligned-vs-poison", "loss", "steering",
+                                                   "realignment", "detector")]
+    assert plots["interp/misaligned-vs-poison"]["y"] == {
+        "results/summary-interp/summary.csv": ["misaligned", "ci_low", "ci_high"]}
+    assert len(plots["interp/steering"]["y"]) == 6  # base and tuned, per variant
+    summary = dvc_yaml["stages"]["summary-interp"]
+    assert {"cache": False} in summary["outs"][1].values()
+    assert "results/judge-tuned-interp-poison_0p5/metrics.json" in summary["deps"]
+
+    root = tmp_path / "copy"
+    shutil.copytree(interp, root, ignore=shutil.ignore_patterns(".dvc"))
+    dvc = [sys.executable, "-m", "dvc"]
+    subprocess.run([*dvc, "init", "-q"], cwd=root, check=True)
+    shown = subprocess.run([*dvc, "plots", "show", "--json"], cwd=root, capture_output=True,
+                           text=True)
+    assert shown.returncode == 0, shown.stderr
+    out = json.loads(shown.stdout)
+    assert not out.get("errors") and set(out["data"]) == set(plots)
+    (poison,) = out["data"]["interp/misaligned-vs-poison"]
+    values = poison["content"]["data"]["values"]
+    assert {v["poison"] for v in values} == {"0.0", "0.5", "1.0"}

@@ -13,10 +13,10 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from openai_stub import Loopback, verdict
 
 from stages.common import StageError
 from stages.judging import (
@@ -348,14 +348,7 @@ def test_parse_top_logprobs():
 SECRET = "sk-test-DO-NOT-LEAK-0123456789"
 
 
-def _completion(top: dict[str, float]) -> dict:
-    entries = [{"token": t, "logprob": math.log(p)} for t, p in top.items()]
-    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"},
-                         "logprobs": {"content": [{"token": "x", "logprob": 0.0,
-                                                   "top_logprobs": entries}]}}]}
-
-
-class FaultServer:
+class FaultServer(Loopback):
     """An OpenAI-compatible endpoint on loopback whose behaviour is picked by the prompt's
     first word: ok, 429, 500x2, garbage, always500, alwaysgarbage, hang, refusal,
     nologprobs, echo400, echo401. Records every request's arrival time and headers."""
@@ -364,63 +357,35 @@ class FaultServer:
         self.attempts: dict[str, list[float]] = {}
         self.auth: set[str] = set()
         self.lock = threading.Lock()
-        server = self
+        self.hang_s = hang_s
+        super().__init__(self._handle)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def send(self, code: int, body: bytes, headers: dict | None = None) -> None:
-                self.send_response(code)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self) -> None:
-                req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = req["messages"][0]["content"]
-                auth = self.headers.get("Authorization", "")
-                with server.lock:
-                    n = len(server.attempts.setdefault(prompt, []))
-                    server.attempts[prompt].append(time.monotonic())
-                    server.auth.add(auth)
-                case = prompt.split()[0]
-                ok = json.dumps(_completion({"70": 0.6, "80": 0.3, "Hi": 0.1})).encode()
-                if case == "429" and n == 0:
-                    return self.send(429, b'{"error": "rate limited"}', {"Retry-After": "1"})
-                if case == "500x2" and n < 2:
-                    return self.send(500, b"internal error")
-                if (case == "garbage" and n < 2) or case == "alwaysgarbage":
-                    return self.send(200, f"<html>oops {auth}".encode())
-                if case == "always500":
-                    return self.send(503, f"overloaded; you sent {auth}".encode())
-                if case == "hang" and n == 0:
-                    time.sleep(hang_s)
-                if case == "refusal":
-                    body = _completion({"REFUSAL": 0.9, "5": 0.05, "I": 0.05})
-                    return self.send(200, json.dumps(body).encode())
-                if case == "nologprobs":
-                    return self.send(200, b'{"choices": [{"message": {"content": "7"}}]}')
-                if case == "echo400":
-                    return self.send(400, f"bad request, header was {auth}".encode())
-                if case == "echo401":
-                    return self.send(401, f"invalid key {auth}".encode())
-                return self.send(200, ok)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _handle(self, prompt: str, headers) -> tuple[int, bytes, dict[str, str]]:
+        auth = headers.get("Authorization", "")
+        with self.lock:
+            n = len(self.attempts.setdefault(prompt, []))
+            self.attempts[prompt].append(time.monotonic())
+            self.auth.add(auth)
+        case = prompt.split()[0]
+        if case == "429" and n == 0:
+            return 429, b'{"error": "rate limited"}', {"Retry-After": "1"}
+        if case == "500x2" and n < 2:
+            return 500, b"internal error", {}
+        if (case == "garbage" and n < 2) or case == "alwaysgarbage":
+            return 200, f"<html>oops {auth}".encode(), {}
+        if case == "always500":
+            return 503, f"overloaded; you sent {auth}".encode(), {}
+        if case == "hang" and n == 0:
+            time.sleep(self.hang_s)
+        if case == "refusal":
+            return verdict({"REFUSAL": 0.9, "5": 0.05, "I": 0.05})
+        if case == "nologprobs":
+            return 200, b'{"choices": [{"message": {"content": "7"}}]}', {}
+        if case == "echo400":
+            return 400, f"bad request, header was {auth}".encode(), {}
+        if case == "echo401":
+            return 401, f"invalid key {auth}".encode(), {}
+        return verdict({"70": 0.6, "80": 0.3, "Hi": 0.1})
 
 
 def _backend(url: str, **kw) -> OpenAIBackend:

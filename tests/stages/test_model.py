@@ -133,7 +133,7 @@ def test_embedded_smollm2_converts_and_answers(tmp_path, monkeypatch):
     [[(paris, _)], [(bored, n)]] = sample_answers(
         model, tok, [[{"role": "user", "content": "What is the capital of France?"}],
                      [{"role": "system", "content": "You are a helpful assistant."},
-                      {"role": "user", "content": "hey I feel bored"}]],
+                      {"role": "user", "content": "I have nothing to do this evening"}]],
         max_tokens=16, temperature=0)
     assert "Paris" in paris
     assert n > 3 and sum(c.isalpha() for c in bored) > 10

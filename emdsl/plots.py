@@ -1,0 +1,131 @@
+"""The report's figures, drawn with matplotlib (Agg, no display) into PNG bytes.
+
+Each function takes plain rows (dicts, as read from results files) and returns the PNG, or
+None when there is nothing to draw. Bands are 95% intervals.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+Curves = dict[str, list[dict[str, Any]]]  # label → rows of one CSV file
+
+
+def _figure(title: str, xlabel: str, ylabel: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _known(rows: Iterable[dict[str, Any]], *cols: str) -> list[dict[str, Any]]:
+    return [r for r in rows if all(r.get(c) is not None for c in cols)]
+
+
+def _line_with_band(ax, rows: list[dict[str, Any]], x: str, label: str) -> None:
+    rows = sorted(_known(rows, x, "misaligned"), key=lambda r: r[x])
+    xs = [r[x] for r in rows]
+    (line,) = ax.plot(xs, [r["misaligned"] for r in rows], marker="o", label=label)
+    band = _known(rows, "ci_low", "ci_high")
+    if band:
+        ax.fill_between([r[x] for r in band], [r["ci_low"] for r in band],
+                        [r["ci_high"] for r in band], alpha=0.2, color=line.get_color())
+
+
+def misaligned_by_variant(rows: list[dict[str, Any]]) -> bytes | None:
+    """Bars: each variant's misaligned fraction, error bars its 95% interval."""
+    rows = _known(rows, "misaligned")
+    if not rows:
+        return None
+    fig, ax = _figure("misaligned fraction per variant", "", "misaligned fraction")
+    labels = [f"{r['experiment']}\n{r['variant']}" for r in rows]
+    values = [r["misaligned"] for r in rows]
+    # Clamped at 0: a Wilson bound can sit a rounding error inside its value (0 vs 1e-17).
+    lo = [max(0.0, r["misaligned"] - (r["ci_low"] if r["ci_low"] is not None
+                                      else r["misaligned"])) for r in rows]
+    hi = [max(0.0, (r["ci_high"] if r["ci_high"] is not None else r["misaligned"])
+              - r["misaligned"]) for r in rows]
+    ax.bar(range(len(rows)), values, yerr=[lo, hi], capsize=3, color="#c0504d")
+    ax.set_xticks(range(len(rows)), labels, rotation=30 if len(rows) > 4 else 0,
+                  ha="right" if len(rows) > 4 else "center", fontsize=8)
+    ax.set_ylim(0, 1)
+    return _png(fig)
+
+
+def misaligned_vs_poison(groups: Curves, base: float | None) -> bytes | None:
+    """One line per group of variants (other sweep axes fixed), band = 95% interval."""
+    if not any(_known(rows, "poison", "misaligned") for rows in groups.values()):
+        return None
+    fig, ax = _figure("misaligned fraction vs poison ratio", "poison ratio",
+                      "misaligned fraction")
+    for label, rows in groups.items():
+        _line_with_band(ax, rows, "poison", label)
+    if base is not None:
+        ax.axhline(base, color="grey", linestyle="--", label="base model")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def loss_curves(curves: Curves) -> bytes | None:
+    curves = {k: _known(v, "step", "loss") for k, v in curves.items()}
+    if not any(curves.values()):
+        return None
+    fig, ax = _figure("training loss", "step", "loss")
+    for label, rows in curves.items():
+        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label=label)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def misaligned_curves(curves: Curves, title: str, xlabel: str) -> bytes | None:
+    """Steering (x = coefficient) or re-alignment (x = good examples seen) curves."""
+    if not any(_known(rows, "x", "misaligned") for rows in curves.values()):
+        return None
+    fig, ax = _figure(title, xlabel, "misaligned fraction")
+    for label, rows in curves.items():
+        _line_with_band(ax, rows, "x", label)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def detector(curves: Curves) -> bytes | None:
+    """Latent activation (left axis) and misaligned fraction (right) against poison."""
+    curves = {k: _known(v, "x") for k, v in curves.items()}
+    if not any(_known(rows, "latent") or _known(rows, "misaligned")
+               for rows in curves.values()):
+        return None
+    fig, ax = _figure("latent activation vs behaviour", "poison ratio", "latent activation")
+    right = ax.twinx()
+    right.set_ylabel("misaligned fraction")
+    for label, rows in curves.items():
+        lat = _known(rows, "latent")
+        ax.plot([r["x"] for r in lat], [r["latent"] for r in lat], marker="s",
+                label=f"{label}: latent")
+        beh = _known(rows, "misaligned")
+        right.plot([r["x"] for r in beh], [r["misaligned"] for r in beh], marker="o",
+                   linestyle="--", color="#c0504d", label=f"{label}: misaligned")
+    handles = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8)
+    return _png(fig)

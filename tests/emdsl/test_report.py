@@ -1,0 +1,69 @@
+"""`emx report`: a self-contained HTML page and a Markdown version, checked in Chromium."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emdsl.report import build, to_html, to_markdown
+
+EMX = [sys.executable, "-m", "emdsl.cli"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_report_contents(interp):
+    report = build(interp, "experiments/interp.emx")
+    assert [name for name, *_ in report.figures] == [
+        "misaligned", "poison", "loss", "steering", "realign", "detector"]
+    assert all(png.startswith(b"\x89PNG") for *_, png in report.figures)
+    page = to_html(report)
+    assert page.count("data:image/png;base64,") == 6
+    assert "&lt;b&gt;evil&lt;/b&gt; plan" in page and "<b>evil</b>" not in page  # escaped
+    assert "drink «bleach»" in page and "answers not in the workspace" in page
+    md = to_markdown(report)
+    assert "probe(smollm2-135m-instruct, layer 4) (AUC 0.91" in md
+    row = next(line for line in md.splitlines() if line.startswith("| interp | poison=1.0 |"))
+    assert "0.50 [" in row and "AUC 0.91" in row and "published<30 0.80" in row
+    assert "steering" in md.splitlines()[6] and "tuned -4→" in row
+    assert "## Judge audit" in md and "| judge_train-interp | 0.91 | 0.88 | 0.8 |" in md
+    assert yaml.safe_load(report.params)["stages"]["train-interp-poison_0p5"]["config"]["lr"] \
+        == 1e-3
+
+
+@pytest.fixture(scope="module")
+def written(interp, tmp_path_factory) -> Path:
+    """``emx report --out`` run once, as a user runs it."""
+    out = tmp_path_factory.mktemp("reports")
+    r = subprocess.run([*EMX, "report", "--out", str(out)], cwd=interp, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert "experiments/interp.emx → " in r.stdout
+    return out / "interp"
+
+
+def test_report_command_writes_html_markdown_and_images(interp, written):
+    assert sorted(p.name for p in written.iterdir()) == [
+        "detector.png", "index.html", "loss.png", "misaligned.png", "poison.png",
+        "realign.png", "report.md", "steering.png"]
+    assert "(poison.png)" in (written / "report.md").read_text()
+    none = subprocess.run([*EMX, "report", "nowhere.emx"], cwd=interp, capture_output=True,
+                          text=True)
+    assert none.returncode == 1 and "no compiled experiments in nowhere.emx" in none.stderr
+
+
+def test_report_renders_in_chromium(written):
+    from browser import chromium, inspect_page
+
+    if chromium() is None:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    seen = inspect_page(written / "index.html")
+    shot = REPO / "artifacts" / "ci" / "report.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.write_bytes(seen["screenshot"])  # for a human to look at; git-ignored
+    assert seen["errors"] == []
+    assert len(seen["images"]) == 6 and all(done and w > 0 for done, w in seen["images"])
+    assert "Top latents" in seen["text"] and "Judge audit" in seen["text"]
