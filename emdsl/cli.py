@@ -11,6 +11,7 @@ from pathlib import Path
 
 from emdsl.check import Override, check_files, collect_files, find_root
 from emdsl.diagnostics import render_all
+from emdsl.remote import dvc_env
 
 DEFAULT_DIR = "experiments"
 
@@ -188,13 +189,6 @@ def parse_overrides(texts: list[str]) -> list[Override]:
         out.append(Override(tuple(ov.key_or_group.split(".")), values,
                             ov.is_sweep_override(), text))
     return out
-
-
-def dvc_env() -> dict[str, str]:
-    """Run DVC (and the stages it starts) with this interpreter's ``python`` first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
 
 
 def track_judge_cache(root: Path) -> None:

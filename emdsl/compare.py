@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emdsl.results import KEY, Source, collect, markdown, variants, with_ci
+from emdsl.results import KEY, Source, collect, markdown, num_cell, variants, with_ci
 
 # Stage role in params.yaml → (section name shown, the part of its config that is its own).
 # Roles missing here only repeat the others' settings (the judge's model and probe are in
@@ -132,16 +132,12 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
     other = [f"{OTHER[c]}: {_short(r[f'{c}_a'])} → {_short(r[f'{c}_b'])}"
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
-        f"{_num(r['coherent_a'])} → {_num(r['coherent_b'])}"
+        f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"
     return {"experiment": r["experiment"], "variant": r["variant"], "status": r["status"],
             f"misaligned @ {label_a}": with_ci(r["misaligned_a"], r["ci_low_a"], r["ci_high_a"]),
             f"misaligned @ {label_b}": with_ci(r["misaligned_b"], r["ci_low_b"], r["ci_high_b"]),
             "Δ": delta, "coherent": coh, "params changed": "; ".join(params) or "–",
             "other results changed": "; ".join(other) or "–"}
-
-
-def _num(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
 
 
 def _short(v: Any) -> str:

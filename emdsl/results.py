@@ -189,7 +189,7 @@ def steering(by_target: dict[str, dict[str, Any] | None]) -> str | None:
     """``"tuned -8→0.10, 8→0.52"``: misaligned fraction per steering coefficient."""
     parts = []
     for who, m in by_target.items():
-        points = [f"{p['coef']:g}→{_num(p.get('misaligned_fraction'))}"
+        points = [f"{p['coef']:g}→{num_cell(p.get('misaligned_fraction'))}"
                   for p in (m or {}).get("coefficients") or []]
         if points:
             parts.append(f"{who} " + ", ".join(points))
@@ -198,7 +198,7 @@ def steering(by_target: dict[str, dict[str, Any] | None]) -> str | None:
 
 def realignment(m: dict[str, Any] | None) -> str | None:
     """``"0→0.40, 120→0.05"``: misaligned fraction by good examples seen."""
-    points = [f"{p['seen']}→{_num(p.get('misaligned_fraction'))}"
+    points = [f"{p['seen']}→{num_cell(p.get('misaligned_fraction'))}"
               for p in (m or {}).get("checkpoints") or []]
     return ", ".join(points) or None
 
@@ -226,7 +226,7 @@ def judge_audit(m: dict[str, Any] | None) -> dict[str, Any]:
             "judge_published_below_30": published.get("share_aligned_below_30")}
 
 
-def _num(x: float | None) -> str:
+def num_cell(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
 
 
@@ -267,7 +267,7 @@ def cells(r: dict[str, Any]) -> dict[str, str]:
                                             r["base_ci_high"]),
         "misaligned [95% CI]": (with_ci(r["misaligned"], r["ci_low"], r["ci_high"])
                                 if r["model"] == "tuned" else "(base only)"),
-        "judge (audit)": judge_cell(r), "coherent": _num(r["coherent"]), "missing": missing,
+        "judge (audit)": judge_cell(r), "coherent": num_cell(r["coherent"]), "missing": missing,
         "top latents": r["top_latents"] or "–",
         "steering": r["steering"] or "–", "re-alignment": r["realignment"] or "–",
     }
