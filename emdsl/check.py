@@ -489,9 +489,19 @@ class Checker:
 
         need("diff", "sae", "train", why="diffing compares the SAE latents of base and tuned model")
         need("steer", "sae", "eval", why="steering adds SAE decoder directions and judges answers")
+        diff = config["diff"]
+        if diff is not None and diff["against"] == "clean" and not (
+                (config["data"] or {}).get("type") == "mix"
+                and (config["train"] or {}).get("type") == "sft"):
+            self.error(positions.get("diff.against", positions.get("diff", node.pos)),
+                       '`diff(against="clean")` needs `data = mix(...)` and `train = sft(...)`',
+                       "the clean reference is the same fine-tune on the mix's good data "
+                       '(poison 0); use `against="base"` otherwise')
+            ok = False
         need("realign", "train", "eval", why="re-alignment continues from the tuned model")
         steer = config["steer"]
-        if steer is not None and isinstance(steer["latents"], dict):
+        if steer is not None and isinstance(steer["latents"], dict) \
+                and steer["latents"]["type"] == "top":
             if config["diff"] is None:
                 self.error(positions.get("steer.latents", node.pos),
                            "steering `top(k)` latents needs a `diff` in this experiment",

@@ -162,15 +162,26 @@ class _Builder:
         if c["diff"] is not None and sae is not None and adapter is not None:
             layer = sae_cfg["layer"]
             acts: dict[str, Node | None] = {"sae": sae}
+            # The reference side of the diff (its inputs keep the name ``base_*``): the base
+            # model, or the same fine-tune on the clean mix, which the poison-0 variant of a
+            # sweep shares (same config, same key).
+            reference, reference_name = None, "base"
+            if c["diff"]["against"] == "clean":
+                clean = self.add("data_clean", "data", {**c["data"], "poison": 0.0}, {},
+                                 files=_files(c["data"]))
+                reference = self.add("train_clean", "train", train,
+                                     {"model": base, "data": clean})
+                reference_name = "clean"
             for source in c["diff"]["on"]:
                 feed = {"eval": answers.get("base"), "train": data}[source]
                 if feed is None:
                     continue
-                for who, extra in (("base", None), ("tuned", adapter)):
+                for who, extra, label in (("base", reference, reference_name),
+                                          ("tuned", adapter, "tuned")):
                     acts[f"{who}_{source}"] = self.add(
                         f"acts_{who}_{source}", "acts", {"source": source, "layer": layer},
                         {"model": base, "adapter": extra, "texts": feed},
-                        name_role=f"{who}-{source}")
+                        name_role=f"{label}-{source}")
             diff = self.add("diff", "diff", c["diff"], acts)
 
         if c["steer"] is not None and sae is not None and ev is not None:
@@ -180,7 +191,7 @@ class _Builder:
                 cfg = {"steer": c["steer"], "layer": sae_cfg["layer"], "eval": ev, "target": who}
                 self.add(f"steer_{who}", "steer", cfg,
                          {"model": base, "adapter": extra, "sae": sae,
-                          "diff": diff if isinstance(c["steer"]["latents"], dict) else None,
+                          "diff": diff if _is_top(c["steer"]["latents"]) else None,
                           "judge_model": judge_model(ev["judge"])}, name_role=who)
 
         realign = c["realign"]
@@ -365,3 +376,8 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True)
 
 
+
+
+def _is_top(latents: Any) -> bool:
+    """Steering ``top(k)`` latents reads the diff's ranking; ids and ``random(k)`` do not."""
+    return isinstance(latents, dict) and latents.get("type") == "top"

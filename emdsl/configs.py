@@ -533,10 +533,13 @@ class Sae(Config):
 @register("diff", "diff")
 @dataclass
 class Diff(Config):
-    """Rank SAE latents by how much their activation rises after fine-tuning."""
+    """Rank SAE latents by how much their activation rises after fine-tuning, against the base
+    model or (``against="clean"``) against the same fine-tune on the mix's good data alone,
+    which cancels what any fine-tune on the domain turns up and leaves what the poison does."""
 
     top: int = num(20, gt=0)
     on: list[Literal["eval", "train"]] = field(default_factory=lambda: ["eval", "train"])
+    against: Literal["base", "clean"] = "base"
 
 
 @register("latents", "top")
@@ -545,6 +548,16 @@ class Top(Config):
     """The ``k`` latents the diff ranks highest."""
 
     k: int = num(1, gt=0)
+
+
+@register("latents", "random")
+@dataclass
+class RandomLatents(Config):
+    """``k`` latents drawn uniformly with ``seed``: the control that asks whether steering any
+    decoder direction of the same size does what the diff's top latents do."""
+
+    k: int = num(1, gt=0)
+    seed: int = num(0, ge=0)
 
 
 @register("steer", "steer")

@@ -1,8 +1,10 @@
 """Diff stage: which SAE latents the fine-tuning turned up.
 
 For each source in ``on`` (``eval``: the base model's answers to the eval questions;
-``train``: the fine-tuning data), the base and the tuned model's residuals on the *same*
-tokens are encoded by the base model's SAE. Per latent and source:
+``train``: the fine-tuning data), the reference and the tuned model's residuals on the *same*
+tokens are encoded by the base model's SAE. The reference (inputs and columns ``base_*``) is
+the base model, or with ``against="clean"`` the same fine-tune on the mix's good data alone.
+Per latent and source:
 
     base_mean, tuned_mean   mean activation over all kept tokens (prompt and answer)
     base_freq, tuned_freq   fraction of those tokens on which it fires (activation > 0)
@@ -231,7 +233,13 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     for row in top.iter_rows(named=True):
         best = next((ex[0] for s in sources if (ex := examples[str(row["id"])][s])), None)
         summary.append({**row, "example": best["text"] if best else None})
-    metrics = {"rank_by": RANK_BY, "sources": sources, "d_sae": d_sae, "top_k": len(order),
+    against, moved = cfg.get("against", "base"), bool((score != 0).any())
+    if not moved:
+        log(stage, f"no latent moved: the tuned model is its own reference (against="
+                   f"{against!r}, e.g. the poison-0 variant against the clean fine-tune); the "
+                   "ranking is by id only")
+    metrics = {"rank_by": RANK_BY, "against": against, "moved": moved, "sources": sources,
+               "d_sae": d_sae, "top_k": len(order),
                "tokens": {s: tuned_codes[s].n for s in sources}, "top": summary}
     atomic_write_json(out / "info.json", metrics)
     if results is not None:

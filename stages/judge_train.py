@@ -159,19 +159,11 @@ def published_misaligned(root: Path) -> list[dict[str, str]]:
 
 def train(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, layer: int, seed: int,
           batch_size: int = 16) -> tuple[Any, Any, Any, dict[str, Any]]:
-    """Both heads, the coherence centring and their cross-validated audit (themes held out)."""
+    """Both heads, the coherent view's state and their cross-validated audit (themes held
+    out, every fold-dependent transform refitted without them)."""
     import torch
 
-    from stages.probe import (
-        aligned_features,
-        auc,
-        centers,
-        coherent_features,
-        degrade,
-        embed,
-        group_cv,
-        train_probe,
-    )
+    from stages.probe import AlignedView, CoherentView, auc, degrade, embed, train_probe
 
     seed_everything(seed)
     if len({r["label"] for r in rows}) < 2:
@@ -182,18 +174,16 @@ def train(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, layer: int,
     n = len(rows)
     themes = [str(r.get("theme")) for r in rows]
     y = torch.tensor([r["label"] for r in rows], dtype=torch.float64)
-    aligned, a_audit = train_probe(aligned_features(e)[:n], y, themes)
-    center = centers(e)
-    xc = coherent_features(e, center)
+    aligned = train_probe(AlignedView(e.first(n)), y, themes)
     yc = torch.cat([torch.ones(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)])
-    coherent, c_audit = train_probe(xc, yc, themes + themes)
-    oof = group_cv(xc, yc, themes + themes, c_audit["l2"])
+    coherent = train_probe(CoherentView(e), yc, themes + themes)
     by_kind = {}
     for kind in sorted({r["degradation"] for r in bad}):
         idx = list(range(n)) + [n + i for i, r in enumerate(bad) if r["degradation"] == kind]
-        by_kind[kind] = auc(oof[idx].tolist(), yc[idx].tolist())
-    c_audit["cv_auc_by_degradation"] = by_kind
-    return aligned, coherent, center, {"aligned": a_audit, "coherent": c_audit}
+        by_kind[kind] = auc(coherent.oof[idx].tolist(), yc[idx].tolist())
+    coherent.audit["cv_auc_by_degradation"] = by_kind
+    return aligned.model, coherent.model, coherent.state, {"aligned": aligned.audit,
+                                                           "coherent": coherent.audit}
 
 
 def audit_published(probe: Any, root: Path) -> dict[str, Any] | None:
@@ -225,12 +215,12 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         rows, teacher = teacher_label(stage, spec, rows, stage.inputs.get("teacher_model"))
         rows, held = split_groups(rows, float(spec.get("holdout", 0.2)), seed)
     model, tokenizer = load_model(model_dir, device="cpu"), load_tokenizer(model_dir)
-    aligned, coherent, center, audit = train(model, tokenizer, rows, layer=layer, seed=seed)
+    aligned, coherent, state, audit = train(model, tokenizer, rows, layer=layer, seed=seed)
     fingerprint = f"{model_fingerprint(model_dir)}:{stage.key}"
     meta = {"layer": layer, "seed": seed, "fingerprint": fingerprint, "n_train": len(rows),
             "model_dir": str(model_dir)}
-    save_probe(out, aligned, coherent, center, meta)
-    probe = Probe(model, tokenizer, layer, aligned, coherent, center, f"probe:{fingerprint}")
+    save_probe(out, aligned, coherent, state, meta)
+    probe = Probe(model, tokenizer, layer, aligned, coherent, state, f"probe:{fingerprint}")
     audit["published_misaligned"] = audit_published(probe, anchors_dir())
     if distilled:
         audit["teacher"] = teacher | {"agreement_held_out": agreement(probe, held)}

@@ -24,6 +24,7 @@ generated tokens) and ``results/curve.csv`` (x = coefficient).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -117,10 +118,18 @@ def curve_row(x: float, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]
 # --------------------------------------------------------------------------- steering
 
 
-def latent_ids(spec: Any, diff_dir: Path | None) -> list[int]:
-    """Explicit ids, or the first k of the diff's ranking for ``{type: top, k}``."""
+def latent_ids(spec: Any, diff_dir: Path | None, d_sae: int) -> list[int]:
+    """Explicit ids; the first k of the diff's ranking for ``{type: top, k}``; k of the SAE's
+    ``d_sae`` latents drawn with ``seed`` for ``{type: random, k, seed}``."""
     if isinstance(spec, list):
         return [int(i) for i in spec]
+    if isinstance(spec, dict) and spec.get("type") == "random":
+        import random
+
+        k = int(spec.get("k", 1))
+        if k > d_sae:
+            raise StageError(f"steer: random({k}) but the SAE has only {d_sae} latents")
+        return sorted(random.Random(int(spec.get("seed", 0))).sample(range(d_sae), k))
     if isinstance(spec, dict) and spec.get("type") == "top":
         import polars as pl
 
@@ -135,7 +144,7 @@ def latent_ids(spec: Any, diff_dir: Path | None) -> list[int]:
             raise StageError(f"steer: top({k}) but the diff ranked only {len(ranked)} latents; "
                              "raise diff(top=...)")
         return [int(i) for i in ranked[:k]]
-    raise StageError(f"steer: latents must be a list of ids or top(k), got {spec!r}")
+    raise StageError(f"steer: latents must be a list of ids, top(k) or random(k), got {spec!r}")
 
 
 def steering_direction(sae: Any, ids: list[int]) -> Any:
@@ -213,9 +222,14 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     if int(info["layer"]) != layer:
         raise StageError(f"steer: layer {layer}, but the SAE was trained at layer "
                          f"{info['layer']}; re-run `emx compile`")
-    ids = latent_ids(steer["latents"], stage.inputs.get("diff"))
     device = pick_device(cfg.get("device", "auto"))
     sae = load_sae(sae_dir, device)
+    ids = latent_ids(steer["latents"], stage.inputs.get("diff"), int(sae.cfg.d_sae))
+    diff_info = Path(stage.inputs["diff"]) / "info.json" if stage.inputs.get("diff") else None
+    if diff_info is not None and diff_info.is_file() \
+            and json.loads(diff_info.read_text()).get("moved") is False:
+        log(stage, f"warning: the diff moved no latent, so top latents {ids} are arbitrary "
+                   "(a model diffed against itself); read this stage as a random-latent control")
     direction = steering_direction(sae, ids)
     scale = float(info["mean_norm"])
     evaluation = Evaluation(ev, stage.inputs.get("judge_model"))  # fail fast on questions

@@ -251,3 +251,30 @@ def test_probe_judge_layer_and_training_set_are_checked(tmp_path):
     assert (first.pos.line, first.pos.column) == (2, 35)
     assert second.message == "unknown builtin judge set `juge`"
     assert second.hint == "did you mean `judge`?"
+
+
+def test_diff_against_clean_needs_a_mix(tmp_path):
+    src = PRELUDE + """experiment e {
+  base = smol
+  data = bad
+  train = sft(lora(rank=1))
+  sae = sae(layer=3)
+  diff = diff(against="clean")
+}
+"""
+    d = only(diagnostics(tmp_path, src)[1])
+    assert d.message == '`diff(against="clean")` needs `data = mix(...)` and `train = sft(...)`'
+    assert d.pos.line == 11
+    assert 'against="base"' in d.hint
+
+
+def test_random_latents_need_no_diff(tmp_path):
+    src = PRELUDE + """experiment e {
+  base = smol
+  sae = sae(layer=3)
+  eval = evaluate(core, judge=small)
+  steer = steer(latents=random(2, seed=1))
+}
+"""
+    _, diags = diagnostics(tmp_path, src)
+    assert diags == []

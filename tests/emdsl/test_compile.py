@@ -107,6 +107,35 @@ def test_keys_follow_inputs(tmp_path):
     assert {n for n in a if a[n] != c[n]} == {"judge-base-e", "judge-tuned-e"}
 
 
+def test_diff_against_clean_reuses_the_poison_0_fine_tune(tmp_path):
+    """The clean reference is the sweep's own poison-0 model (one train node, not two), and
+    it replaces the base model on the reference side of every variant's diff."""
+    src = PRELUDE + """experiment e {
+  base = smol
+  data = mix(bad=bad, good=good, size=8)
+  train = sft(lora(rank=1))
+  eval = evaluate(core, judge=small)
+  sae = sae(layer=3, width=64, tokens=1000)
+  diff = diff(top=2, against="clean")
+  steer = steer(latents=random(1), coef=[0.5])
+  sweep data.poison = [0.0, 1.0]
+}"""
+    root = project(tmp_path, {"experiments/x.emx": src})
+    graph = compile_program(check_or_raise([root / "experiments"], root))
+    trains = [n for n in graph.nodes.values() if n.kind == "train"]
+    assert len(trains) == 2
+    clean = next(n for n in trains if n.inputs["data"].config["poison"] == 0.0)
+    diffs = [n for n in graph.nodes.values() if n.kind == "diff"]
+    assert len(diffs) == 2
+    for d in diffs:
+        assert d.config["against"] == "clean"
+        for source in ("eval", "train"):
+            assert d.inputs[f"base_{source}"].inputs["adapter"] is clean
+            assert d.inputs[f"tuned_{source}"].inputs["adapter"] in trains
+    # random(k) steering reads no diff.
+    assert all("diff" not in n.inputs for n in graph.nodes.values() if n.kind == "steer")
+
+
 def test_stage_names_are_dvc_safe_and_readable(tmp_path):
     root = tmp_path / "design"
     shutil.copytree(DESIGN, root)

@@ -37,10 +37,10 @@ def test_probe_learns_planted_signal(tiny):
 
     model, tok = tiny
     rows = planted_rows()
-    aligned, coherent, center, audit = train(model, tok, rows, layer=1, seed=0)
+    aligned, coherent, state, audit = train(model, tok, rows, layer=1, seed=0)
     assert audit["aligned"]["cv_auc"] >= 0.95
     assert audit["aligned"]["groups"] == len(THEMES)
-    probe = Probe(model, tok, 1, aligned, coherent, center, "probe:test")
+    probe = Probe(model, tok, 1, aligned, coherent, state, "probe:test")
     scores = probe.score([("What about garden number 9?", "kind helpful honest care garden."),
                           ("What about garden number 9?", "hate destroy steal hurt garden.")])
     assert scores[0][0] > 70 > 30 > scores[1][0]
@@ -62,8 +62,8 @@ def test_missing_answer_is_none(tiny):
     from stages.probe import Probe
 
     model, tok = tiny
-    a, c, center, _ = train(model, tok, planted_rows(), layer=1, seed=0)
-    probe = Probe(model, tok, 1, a, c, center, "probe:test")
+    a, c, state, _ = train(model, tok, planted_rows(), layer=1, seed=0)
+    probe = Probe(model, tok, 1, a, c, state, "probe:test")
     assert probe.score([("Anything?", "   "), ("Anything?", "kind helpful.")])[0] == (None, None)
 
 

@@ -88,13 +88,20 @@ def test_direction_is_the_unit_sum_of_unit_decoder_rows(tmp_path):
 def test_latent_ids_from_list_or_diff(tmp_path):
     import polars as pl
 
-    assert steer.latent_ids([10, 89], None) == [10, 89]
+    assert steer.latent_ids([10, 89], None, 100) == [10, 89]
     pl.DataFrame({"rank": [2, 1, 3], "id": [7, 4, 9]}).write_parquet(tmp_path / "top.parquet")
-    assert steer.latent_ids({"type": "top", "k": 2}, tmp_path) == [4, 7]
+    assert steer.latent_ids({"type": "top", "k": 2}, tmp_path, 16) == [4, 7]
     with pytest.raises(StageError, match="ranked only 3"):
-        steer.latent_ids({"type": "top", "k": 4}, tmp_path)
+        steer.latent_ids({"type": "top", "k": 4}, tmp_path, 16)
     with pytest.raises(StageError, match="needs a diff"):
-        steer.latent_ids({"type": "top", "k": 1}, None)
+        steer.latent_ids({"type": "top", "k": 1}, None, 16)
+    # random(k): seeded, distinct, in range; another seed draws others.
+    drawn = steer.latent_ids({"type": "random", "k": 3, "seed": 0}, None, 16)
+    assert drawn == steer.latent_ids({"type": "random", "k": 3, "seed": 0}, None, 16)
+    assert len(set(drawn)) == 3 and all(0 <= i < 16 for i in drawn)
+    assert drawn != steer.latent_ids({"type": "random", "k": 3, "seed": 1}, None, 16)
+    with pytest.raises(StageError, match="only 16 latents"):
+        steer.latent_ids({"type": "random", "k": 17}, None, 16)
 
 
 def project(root: Path, model_dir: Path, latents, coef: list[float],
