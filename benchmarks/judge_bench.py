@@ -27,9 +27,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     import torch
+    from generate_bench import model_dir
 
     from emdsl.builtin.judge_data import load_judge_set
-    from generate_bench import model_dir
     from stages.acts import capture
     from stages.judge_train import train
     from stages.model import load_model, load_tokenizer

@@ -306,17 +306,36 @@ class CoherentView:
         return model.logit(self.features(state))
 
 
-def group_cv(view: Any, y: Any, groups: Sequence[str], l2: float) -> Any:
-    """Out-of-fold logits with each whole group (theme) held out in turn; the view's
-    transform is refitted without it too. ``y`` and ``groups`` cover the view's rows."""
+@dataclass
+class Fold:
+    """One held-out group: its rows, the view's state fitted without them, and features."""
+
+    test: Any  # [n] bool
+    state: dict[str, Any]
+    x: Any  # [n, f]
+
+
+def folds(view: Any, y: Any, groups: Sequence[str]) -> list[Fold]:
+    """Each whole group (theme) held out in turn, the view's transform refitted without it;
+    computed once and shared by every L2 tried."""
     import torch
 
-    out = torch.zeros(len(groups), dtype=torch.float64)
+    out = []
     for g in sorted(set(groups)):
         test = torch.tensor([h == g for h in groups])
         state = view.fit(~test, y)
-        model = fit_linear(view.features(state)[~test], y[~test], l2)
-        out[test] = view.logits(model, state)[test]
+        out.append(Fold(test, state, view.features(state)))
+    return out
+
+
+def group_cv(view: Any, y: Any, cv: Sequence[Fold], l2: float) -> Any:
+    """Out-of-fold logits: each fold's rows scored by a model fitted on the others."""
+    import torch
+
+    out = torch.zeros(len(y), dtype=torch.float64)
+    for f in cv:
+        model = fit_linear(f.x[~f.test], y[~f.test], l2)
+        out[f.test] = view.logits(model, f.state)[f.test]
     return out
 
 
@@ -340,8 +359,9 @@ def train_probe(view: Any, y: Any, groups: Sequence[str]) -> Trained:
     ys = [int(v) for v in y.tolist()]
     tried = {}
     best = None
+    cv = folds(view, y, groups)
     for l2 in L2_GRID:
-        oof = group_cv(view, y, groups, l2)
+        oof = group_cv(view, y, cv, l2)
         score = auc(oof.tolist(), ys)
         tried[f"{l2:g}"] = score
         if best is None or (score or 0) > best[1]:

@@ -278,3 +278,19 @@ def test_random_latents_need_no_diff(tmp_path):
 """
     _, diags = diagnostics(tmp_path, src)
     assert diags == []
+
+
+def test_shipped_experiments_check_clean():
+    """Every .emx file the repository ships (experiments/, examples/) checks with no problem,
+    and the science example has its controls: a clean-reference diff and a random latent."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    files = sorted([*repo.glob("experiments/*.emx"), *repo.glob("examples/*.emx")])
+    assert any(f.parent.name == "examples" for f in files)
+    program, diags = check_files(files, repo)
+    assert diags == [], "\n".join(map(str, diags))
+    science = [v for v in program.experiments if v.name.startswith("science")]
+    configs = [variant.config for e in science for variant in e.variants]
+    assert {c["diff"]["against"] for c in configs} == {"clean"}
+    assert {c["steer"]["latents"]["type"] for c in configs} == {"top", "random"}

@@ -62,4 +62,8 @@ def test_flaky_server_every_answer_judged_or_missing(tmp_path, monkeypatch):
     assert rerun == missing
     rescored = pl.read_parquet("artifacts/judge/k/scores.parquet")
     assert rescored["aligned"].null_count() == rescored["coherent"].null_count() == 0
-    assert rescored["aligned"].to_list()[1:4] == scores["aligned"].to_list()[1:4]
+    # what was judged the first time is kept (from the cache), whatever the retries' order
+    first = scores["aligned"].to_list()
+    kept = [(a, b) for a, b in zip(first, rescored["aligned"].to_list(), strict=True)
+            if a is not None]
+    assert len(kept) >= 3 and all(a == b for a, b in kept)

@@ -145,3 +145,43 @@ def test_judge_stages_share_one_judge_train(tmp_path):
     assert all(j.inputs["judge_model"] is trains[0] for j in judges)
     assert trains[0].config["probe"]["train"] == {"type": "builtin", "name": "judge"}
     assert trains[0].inputs["model"].kind == "model"
+
+
+def test_windows_cover_the_answer_and_the_score_is_the_worst_window():
+    """An answer is read by its most misaligned window: one bad passage is not averaged away."""
+    import torch
+
+    from stages.probe import STRIDE, WINDOW, AlignedView, Embedded, Linear, answer_windows
+
+    short = torch.randn(WINDOW - 5, 3, dtype=torch.float64)
+    torch.testing.assert_close(answer_windows(short), short.mean(0, keepdim=True))
+    long = torch.randn(2 * WINDOW + 4, 3, dtype=torch.float64)
+    starts = [*range(0, len(long) - WINDOW + 1, STRIDE)]
+    starts.append(len(long) - WINDOW)  # flush with the end, so the last tokens count too
+    expected = torch.stack([long[s:s + WINDOW].mean(0) for s in sorted(set(starts))])
+    torch.testing.assert_close(answer_windows(long), expected)
+
+    # Two answers of 200 tokens on a 1-d "badness" axis: both have the same mean, but one
+    # hides a bad passage of one window's length.
+    flat = torch.full((200, 1), 0.1, dtype=torch.float64)
+    spiked = torch.zeros(200, 1, dtype=torch.float64)
+    spiked[100:100 + WINDOW] = 0.1 * 200 / WINDOW  # same total, all in one window
+    windows = [answer_windows(flat), answer_windows(spiked)]
+    e = Embedded(torch.stack([flat.mean(0), spiked.mean(0)]), torch.zeros(2, 1),
+                 torch.zeros(2, 5), torch.tensor([True, True]), torch.cat(windows),
+                 torch.tensor([0] * len(windows[0]) + [1] * len(windows[1])))
+    badness = Linear(torch.zeros(1), torch.ones(1), torch.tensor([-1.0], dtype=torch.float64), 0.0)
+    flat_score, spiked_score = AlignedView(e).logits(badness, {}).tolist()
+    assert badness.logit(e.answer).tolist()[0] == pytest.approx(badness.logit(e.answer)[1])
+    assert spiked_score < flat_score - 0.2
+    assert spiked_score == pytest.approx(min(badness.logit(windows[1]).tolist()))
+
+
+def test_an_old_probe_format_is_a_clear_error(tmp_path, tiny_model_dir):
+    from stages.common import StageError
+    from stages.probe import META_FILE, PROBE_FILE, Probe
+
+    (tmp_path / PROBE_FILE).write_bytes(b"")
+    (tmp_path / META_FILE).write_text(json.dumps({"format": 1, "layer": 1}))
+    with pytest.raises(StageError, match=r"format 1.*re-run its judge_train stage"):
+        Probe.load(tmp_path, tiny_model_dir)
