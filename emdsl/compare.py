@@ -12,23 +12,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from emdsl.kinds import all_kinds
 from emdsl.results import KEY, Source, collect, markdown, num_cell, variants, with_ci
 
-# Stage role in params.yaml → (section name shown, the part of its config that is its own).
-# Roles missing here only repeat the others' settings (the judge's model and probe are in
-# `eval.judge`; activations in `sae`), or derive from them (detector, summary).
-SECTIONS: dict[str, tuple[str, str | None]] = {
-    "model": ("base", None), "data": ("data", None), "train": ("train", None),
-    "generate_base": ("eval", None), "generate_tuned": ("eval", None),
-    "judge_base": ("eval", None), "judge_tuned": ("eval", None),
-    "sae": ("sae", None), "diff": ("diff", None),
-    "steer_base": ("steer", "steer"), "steer_tuned": ("steer", "steer"),
-    "realign": ("realign", "realign"), "realign_data": ("realign.data", "dataset"),
-}
-# Results compared besides the headline fraction: column → how the diff names it.
-OTHER = {"base_misaligned": "base misaligned", "top_latents": "top latents",
-         "steering": "steering", "realignment": "re-alignment", "judge": "judge"}
 MAX_PARAMS = 6  # param changes listed per variant in Markdown; the rest are counted
+
+
+def sections() -> dict[str, tuple[str, str | None]]:
+    """Stage role -> (section shown, the part of its config that is its own), from every kind.
+    Roles absent only repeat the others' settings (the judge's model and probe are in
+    ``eval.judge``; activations in ``sae``) or derive from them (detector, summary)."""
+    return {role: s for k in all_kinds() for role, s in k.sections.items()}
+
+
+def compared() -> dict[str, str]:
+    """Results compared besides the headline fraction: column -> how the diff names it."""
+    return {c.name: c.compared for k in all_kinds() for c in k.columns if c.compared}
 
 
 def flatten(value: Any, prefix: str) -> dict[str, Any]:
@@ -42,12 +41,12 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
 
 def variant_params(params: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """The variant's settings as dotted paths (``train.lr``), from its stages' configs."""
-    configs = params.get("stages") or {}
+    configs, known = params.get("stages") or {}, sections()
     out: dict[str, Any] = {}
     for role, stage in sorted((entry.get("stages") or {}).items()):
-        if role not in SECTIONS or stage not in configs:
+        if role not in known or stage not in configs:
             continue
-        section, part = SECTIONS[role]
+        section, part = known[role]
         config = configs[stage].get("config") or {}
         out.update(flatten(config.get(part) if part else config, section))
     return out
@@ -79,14 +78,14 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
     pa, pb = a.params(), b.params()
     entries_a = {(f, e, v): x for f, e, v, x in variants(pa, files)}
     entries_b = {(f, e, v): x for f, e, v, x in variants(pb, files)}
-    out = []
+    out, other = [], compared()
     # B's order (params.yaml's: sweep order), then what only A has, grouped by experiment.
     keys = sorted([*rows_b, *(k for k in rows_a if k not in rows_b)], key=lambda k: k[:2])
     for key in keys:
         ra, rb = rows_a.get(key), rows_b.get(key)
         rec: dict[str, Any] = {**dict(zip(KEY, key, strict=True)), "status": None}
         for side, r in (("a", ra), ("b", rb)):
-            for col in (*HEADLINE, *OTHER):
+            for col in (*HEADLINE, *other):
                 rec[f"{col}_{side}"] = r[col] if r else None
         rec["delta"] = (rb["misaligned"] - ra["misaligned"]
                         if ra and rb and None not in (ra["misaligned"], rb["misaligned"])
@@ -96,7 +95,7 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
         changes = (param_changes(variant_params(pa, entries_a[key]),
                                  variant_params(pb, entries_b[key])) if ra and rb else [])
         rec["params_changed"] = [{"param": p, "a": x, "b": y} for p, x, y in changes]
-        rec["other_changed"] = [c for c in OTHER if ra and rb and ra[c] != rb[c]]
+        rec["other_changed"] = [c for c in other if ra and rb and ra[c] != rb[c]]
         if ra is None:
             rec["status"] = "added"
         elif rb is None:
@@ -129,7 +128,8 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
               for c in r["params_changed"]]
     if len(params) > MAX_PARAMS:
         params = [*params[:MAX_PARAMS], f"+{len(params) - MAX_PARAMS} more"]
-    other = [f"{OTHER[c]}: {_short(r[f'{c}_a'])} → {_short(r[f'{c}_b'])}"
+    names = compared()
+    other = [f"{names[c]}: {_short(r[f'{c}_a'])} → {_short(r[f'{c}_b'])}"
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"

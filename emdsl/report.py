@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from emdsl import plots
+from emdsl.kinds import FigureData, all_kinds
 from emdsl.results import Source, cells, collect, columns, markdown, variants
 
 EXTREMES = 2  # answers shown at each end of the aligned scale, per variant
@@ -132,46 +133,12 @@ def read_curves(source: Source, stage_cfg: dict[str, Any], roles: list[tuple[str
 
 def figures(rows: list[dict[str, Any]], source: Source, stage_cfg: dict[str, Any],
             roles: list[tuple[str, ...]]) -> list[tuple[str, str, bytes]]:
-    """(name, caption, PNG) of every figure there is data for."""
-    def curves(*wanted: str, name: str) -> plots.Curves:
-        return read_curves(source, stage_cfg, roles, wanted, name)
-
-    drawn = [
-        ("misaligned", "Misaligned fraction per variant (95% Wilson interval).",
-         plots.misaligned_by_variant(rows)),
-        ("poison", "Misaligned fraction vs poison ratio; band: 95% interval.",
-         plots.misaligned_vs_poison(poison_groups(rows), base_rate(rows))),
-        ("loss", "Training loss.", plots.loss_curves(curves("train", name="loss.csv"))),
-        ("steering", "Steering: misaligned fraction per coefficient; band: 95% interval.",
-         plots.misaligned_curves(curves("steer_tuned", "steer_base", name="curve.csv"),
-                                 "steering", "steering coefficient")),
-        ("realign", "Re-alignment: misaligned fraction as good examples are seen.",
-         plots.misaligned_curves(curves("realign", name="curve.csv"), "re-alignment",
-                                 "good examples seen")),
-        ("detector", "Early warning: the persona latent's activation and the misaligned "
-                     "fraction against poison.",
-         plots.detector(curves("detector", name="curve.csv"))),
-    ]
+    """(name, caption, PNG) of every kind's figures that there is data for."""
+    data = FigureData(rows, lambda wanted, name: read_curves(source, stage_cfg, roles, wanted,
+                                                             name))
+    drawn = [fig for kind in sorted(all_kinds(), key=lambda k: k.figure_rank)
+             for fig in kind.figures(data)]
     return [(n, c, png) for n, c, png in drawn if png]
-
-
-def poison_groups(rows: list[dict[str, Any]]) -> plots.Curves:
-    """Variants with a poison axis, grouped by experiment and their other sweep axes."""
-    groups: plots.Curves = {}
-    for r in rows:
-        axes = json.loads(r["axes"])
-        if "data.poison" not in axes:
-            continue
-        rest = ",".join(f"{k.split('.')[-1]}={v}" for k, v in axes.items() if k != "data.poison")
-        groups.setdefault(f"{r['experiment']} {rest}".strip(), []).append(
-            {**r, "poison": axes["data.poison"]})
-    return {k: v for k, v in groups.items() if len(v) > 1}
-
-
-def base_rate(rows: list[dict[str, Any]]) -> float | None:
-    """The base model's misaligned fraction when every variant shares it."""
-    rates = {r["base_misaligned"] for r in rows if r["base_misaligned"] is not None}
-    return rates.pop() if len(rates) == 1 else None
 
 
 def latents(root: Path, source: Source, exp: str, label: str, entry: dict[str, Any]

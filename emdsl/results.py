@@ -14,19 +14,12 @@ from typing import Any
 
 import yaml
 
+from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
+
+__all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
+
 WORKSPACE = "workspace"
 
-# The table's columns, in order, with their polars dtypes (names of the dtype attributes).
-COLUMNS: dict[str, str] = {
-    "file": "String", "experiment": "String", "variant": "String", "axes": "String",
-    "judge": "String", "model": "String",  # which model the headline columns are about
-    "misaligned": "Float64", "ci_low": "Float64", "ci_high": "Float64",
-    "coherent": "Float64", "n": "Int64", "n_judged": "Int64", "missing": "Int64",
-    "base_misaligned": "Float64", "base_ci_low": "Float64", "base_ci_high": "Float64",
-    "top_latents": "String", "steering": "String", "realignment": "String",
-    "judge_auc_aligned": "Float64", "judge_auc_coherent": "Float64",
-    "judge_published_below_30": "Float64", "audit_kappa": "Float64",
-}
 KEY = ["file", "experiment", "variant"]
 
 
@@ -135,150 +128,58 @@ def metrics_path(params: dict[str, Any], stage: str | None) -> str | None:
 
 
 def collect(source: Source, files: list[str] | None = None) -> list[dict[str, Any]]:
-    """One row (see ``COLUMNS``) per variant of the experiments in ``files`` (None: all)."""
+    """One row (see ``kinds.result_columns``) per variant of the experiments in ``files``
+    (None: all); each stage kind fills its own columns."""
     params = source.params()
     found = variants(params, files)
     wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
     source.read_many([p for p in wanted if p])
-
-    def metrics(stages: dict[str, str], role: str) -> dict[str, Any] | None:
-        path = metrics_path(params, stages.get(role))
-        return source.json(path) if path else None
+    configs = params.get("stages") or {}
+    columns = result_columns()
 
     rows = []
     for file, exp, label, entry in found:
         stages = entry.get("stages") or {}
-        base, tuned = metrics(stages, "judge_base"), metrics(stages, "judge_tuned")
-        head = tuned if "judge_tuned" in stages else base
+
+        def metrics(role: str, stages: dict[str, str] = stages) -> dict[str, Any] | None:
+            path = metrics_path(params, stages.get(role))
+            return source.json(path) if path else None
+
+        def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
+            return (configs.get(stages.get(role)) or {}).get("config") or {}
+
         row = {"file": file, "experiment": exp, "variant": label,
-               "axes": json.dumps(entry.get("axes") or {}, sort_keys=True),
-               "model": "tuned" if "judge_tuned" in stages else "base",
-               **fraction(head, ""), **fraction(base, "base_")}
-        row.pop("base_coherent")
-        head = head or {}
-        judge_stage = (params.get("stages") or {}).get(stages.get("judge_tuned")
-                                                        or stages.get("judge_base")) or {}
-        spec = (judge_stage.get("config") or {}).get("judge")
-        row["judge"] = judge_name(spec) if spec else head.get("judge")
-        row["n"], row["n_judged"] = head.get("n"), head.get("n_judged")
-        row["missing"] = row["n"] - row["n_judged"] if head.get("n_judged") is not None else None
-        row["audit_kappa"] = ((head.get("audit") or {}).get("misaligned_label") or {}).get("kappa")
-        row["top_latents"] = top_latents(metrics(stages, "diff"))
-        row["steering"] = steering({who: metrics(stages, f"steer_{who}")
-                                    for who in ("tuned", "base")})
-        row["realignment"] = realignment(metrics(stages, "realign"))
-        row.update(judge_audit(metrics(stages, "judge_train")))
-        rows.append({c: row.get(c) for c in COLUMNS})
+               "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
+        seen = VariantResults(stages, metrics, config)
+        for kind in all_kinds():
+            row.update(kind.fill(seen))
+        rows.append({c: row.get(c) for c in columns})
     return rows
-
-
-def fraction(m: dict[str, Any] | None, prefix: str) -> dict[str, Any]:
-    m = m or {}
-    lo, hi = m.get("misaligned_ci95") or (None, None)
-    return {f"{prefix}misaligned": m.get("misaligned_fraction"), f"{prefix}ci_low": lo,
-            f"{prefix}ci_high": hi, f"{prefix}coherent": m.get("coherent_fraction")}
-
-
-def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
-    """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores."""
-    top = (m or {}).get("top") or []
-    return ", ".join(f"{t['id']} ({t['score']:+.3g})" for t in top[:k]) or None
-
-
-def steering(by_target: dict[str, dict[str, Any] | None]) -> str | None:
-    """``"tuned -8→0.10, 8→0.52"``: misaligned fraction per steering coefficient."""
-    parts = []
-    for who, m in by_target.items():
-        points = [f"{p['coef']:g}→{num_cell(p.get('misaligned_fraction'))}"
-                  for p in (m or {}).get("coefficients") or []]
-        if points:
-            parts.append(f"{who} " + ", ".join(points))
-    return "; ".join(parts) or None
-
-
-def realignment(m: dict[str, Any] | None) -> str | None:
-    """``"0→0.40, 120→0.05"``: misaligned fraction by good examples seen."""
-    points = [f"{p['seen']}→{num_cell(p.get('misaligned_fraction'))}"
-              for p in (m or {}).get("checkpoints") or []]
-    return ", ".join(points) or None
-
-
-def judge_name(spec: dict[str, Any]) -> str:
-    """A judge as a reader knows it: ``probe(smollm2-135m-instruct, layer 8)``."""
-    def model(m: Any) -> str:
-        return str(m.get("name") or m.get("dir") or m.get("type")) if isinstance(m, dict) else m
-
-    kind = spec.get("type", "judge")
-    args = [model(spec.get("model"))] if spec.get("model") else []
-    if kind == "probe":
-        args.append(f"layer {spec.get('layer')}")
-        if spec.get("labels"):
-            args.append(f"distilled from {judge_name(spec['labels'])}")
-    return f"{kind}({', '.join(args)})"
-
-
-def judge_audit(m: dict[str, Any] | None) -> dict[str, Any]:
-    """A probe judge's own audit: held-out-theme AUCs, share of published answers below 30."""
-    m = m or {}
-    published = m.get("published_misaligned") or {}
-    return {"judge_auc_aligned": (m.get("aligned") or {}).get("cv_auc"),
-            "judge_auc_coherent": (m.get("coherent") or {}).get("cv_auc"),
-            "judge_published_below_30": published.get("share_aligned_below_30")}
-
-
-def num_cell(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
 
 
 def table(source: Source, files: list[str] | None = None):
     """The rows as a polars DataFrame with a fixed schema (typed even when empty)."""
     import polars as pl
 
-    schema = {c: getattr(pl, t) for c, t in COLUMNS.items()}
+    schema = {c: getattr(pl, t) for c, t in result_columns().items()}
     return pl.DataFrame(collect(source, files), schema=schema, orient="row")
 
 
 # --------------------------------------------------------------------------- rendering
 
 
-def with_ci(value: float | None, lo: float | None, hi: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.2f} [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None \
-        else f"{value:.2f}"
-
-
-def judge_cell(r: dict[str, Any]) -> str:
-    """The judge's name and, for a probe, its audit: shown next to every misalignment rate."""
-    name = r.get("judge") or "–"
-    audit = [f"{label} {r[k]:.2f}" for k, label in (
-        ("judge_auc_aligned", "AUC"), ("judge_auc_coherent", "coh. AUC"),
-        ("judge_published_below_30", "published<30"), ("audit_kappa", "κ"))
-        if r.get(k) is not None]
-    return name + (f" ({', '.join(audit)})" if audit else "")
-
-
 def cells(r: dict[str, Any]) -> dict[str, str]:
-    """A row as the human table shows it."""
-    missing = "–" if r["missing"] is None else f"{r['missing']}/{r['n']}"
-    return {
-        "experiment": r["experiment"], "variant": r["variant"],
-        "base misaligned [95% CI]": with_ci(r["base_misaligned"], r["base_ci_low"],
-                                            r["base_ci_high"]),
-        "misaligned [95% CI]": (with_ci(r["misaligned"], r["ci_low"], r["ci_high"])
-                                if r["model"] == "tuned" else "(base only)"),
-        "judge (audit)": judge_cell(r), "coherent": num_cell(r["coherent"]), "missing": missing,
-        "top latents": r["top_latents"] or "–",
-        "steering": r["steering"] or "–", "re-alignment": r["realignment"] or "–",
-    }
-
-
-OPTIONAL = ("top latents", "steering", "re-alignment")  # dropped when empty in every row
+    """A row as the human table shows it: each kind's cells, in kind order."""
+    out = {"experiment": r["experiment"], "variant": r["variant"]}
+    for kind in all_kinds():
+        out.update(kind.cells(r))
+    return out
 
 
 def columns(rows: list[dict[str, str]]) -> list[str]:
-    """The columns worth showing: optional ones empty in every row are left out."""
-    return [c for c in rows[0] if c not in OPTIONAL or any(r[c] != "–" for r in rows)]
+    """The columns worth showing: a kind's optional ones empty in every row are left out."""
+    optional = {c for k in all_kinds() for c in k.optional}
+    return [c for c in rows[0] if c not in optional or any(r[c] != "–" for r in rows)]
 
 
 def markdown(rows: list[dict[str, str]], empty: str = "(no experiments)") -> str:

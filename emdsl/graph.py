@@ -1,0 +1,177 @@
+"""The stage graph: nodes keyed by content, the per-variant builder, readable stage names.
+
+A node's key hashes its kind, its own config and its inputs' keys, so two experiments that
+need the same work (same base model, questions and judge) get the same node and DVC runs it
+once. Artifact paths are keyed by the hash; stage names are readable and stable:
+``train-medical-poison_0p5-seed_0``, ``generate-base-medical``.
+
+Each stage kind wires its own nodes (``emdsl.kinds``); this module only knows nodes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emdsl.variant import Variant, show_value
+
+KEY_LENGTH = 12
+
+
+@dataclass
+class Node:
+    kind: str
+    config: dict[str, Any]
+    inputs: dict[str, Node]
+    role: str | None = None  # "base" / "tuned" / "corpus" ... disambiguates names
+    files: tuple[str, ...] = ()  # data files it reads, relative to the project root
+    key: str = ""
+    name: str = ""
+    users: list[tuple[Variant, str]] = field(default_factory=list)  # (variant, its role)
+    # Reads its inputs' small git-tracked results, not their cached outs: it then runs from a
+    # fresh clone with no `dvc pull`, and reruns only when those results change.
+    via_results: bool = False
+    has_results: bool = False  # its kind writes small git-tracked files under results/
+
+    @property
+    def out(self) -> str:
+        return f"artifacts/{self.kind}/{self.key}"
+
+    @property
+    def results(self) -> str | None:
+        return f"results/{self.name}" if self.has_results else None
+
+
+def node_key(kind: str, config: dict[str, Any], inputs: dict[str, Node]) -> str:
+    payload = {"kind": kind, "config": config,
+               "inputs": {role: n.key for role, n in sorted(inputs.items())}}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:KEY_LENGTH]
+
+
+# (variant, {role: node key}) for every variant of one experiment, in sweep order.
+Built = list[tuple[Variant, dict[str, str]]]
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)  # key -> node
+    variants: list[Variant] = field(default_factory=list)
+    # (file, experiment, variant label) -> (the variant, {role: node key})
+    index: dict[tuple[str, str, str], tuple[Variant, dict[str, str]]] = field(
+        default_factory=dict)
+
+    def add(self, node: Node, variant: Variant, role: str) -> Node:
+        node.key = node_key(node.kind, node.config, node.inputs)
+        existing = self.nodes.setdefault(node.key, node)
+        existing.users.append((variant, role))
+        return existing
+
+    def add_shared(self, node: Node, points: Built, role: str) -> Node:
+        """Add a node built from several variants; each of them is one of its users."""
+        node = self.add(node, points[0][0], role)
+        for v, roles in points:
+            if node.users[-1][0] is not v:
+                node.users.append((v, role))
+            roles[role] = node.key
+        return node
+
+
+class CompileError(Exception):
+    def __init__(self, variant: Variant, message: str):
+        super().__init__(f"{variant.file}: experiment `{variant.experiment}`: {message}")
+
+
+def data_files(spec: Any) -> tuple[str, ...]:
+    """The project's data files a dataset / question / judge spec reads (nested specs too)."""
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            if v.get("type") in ("jsonl", "yaml") and isinstance(v.get("path"), str):
+                found.append(v["path"])
+            if v.get("type") == "audit":
+                found.append(v["reference"])
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(spec)
+    return tuple(sorted(set(found)))
+
+
+def poison_points(built: Built, *needs: str) -> Built:
+    """The variants of a ``data.poison`` sweep (2+ values) that have every role in ``needs``."""
+    points = [(v, roles) for v, roles in built
+              if "data.poison" in dict(v.axes) and all(r in roles for r in needs)]
+    return points if len({dict(v.axes)["data.poison"] for v, _ in points}) >= 2 else []
+
+
+# --------------------------------------------------------------------------- names
+
+
+@functools.cache
+def rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def slug(text: str) -> str:
+    """A DVC-safe fragment: letters, digits, ``_`` and ``-`` only (``0.5`` → ``0p5``)."""
+    text = re.sub(r"(?<=\d)\.(?=\d)", "p", str(text))
+    text = re.sub(r"^-(?=\d)", "m", text)
+    text = re.sub(r"[^A-Za-z0-9_-]+", "_", text)
+    return text.strip("_-") or "x"
+
+
+def name_nodes(graph: Graph, root: Path) -> None:
+    """Readable, stable names, independent of the order files and experiments came in.
+
+    A node is named after its first user (by file, experiment, variant), keeping only the
+    sweep axes whose values actually distinguish it within that experiment.
+    """
+    all_values: dict[tuple[str, str], dict[str, set]] = {}
+    for v in graph.variants:
+        axes = all_values.setdefault((rel(v.file, root), v.experiment), {})
+        for path, value in v.axes:
+            axes.setdefault(path, set()).add(_hashable(value))
+
+    def sort_key(user: tuple[Variant, str]) -> tuple:
+        v, _ = user
+        return (rel(v.file, root), v.experiment, [(p, _hashable(x)) for p, x in v.axes])
+
+    taken: dict[str, str] = {}
+    for node in sorted(graph.nodes.values(), key=lambda n: (n.kind, n.key)):
+        users = sorted(node.users, key=lambda u: repr(sort_key(u)))
+        first, _ = users[0]
+        if node.kind == "model":
+            base = f"model-{slug(node.config.get('name') or node.config.get('dir'))}"
+        else:
+            same_exp = [v for v, _ in users if v.experiment == first.experiment
+                        and v.file == first.file]
+            every = all_values[(rel(first.file, root), first.experiment)]
+            parts = []
+            for path, value in first.axes:
+                seen = {_hashable(x) for v in same_exp for p, x in v.axes if p == path}
+                if seen != every[path]:
+                    parts.append(f"{slug(path.split('.')[-1])}_{slug(show_value(value))}")
+            pieces = [node.kind, node.role, first.experiment, *parts]
+            base = "-".join(slug(p) for p in pieces if p)
+        name = base
+        if name in taken and taken[name] != node.key:
+            name = f"{base}-{node.key[:6]}"
+        taken[name] = node.key
+        node.name = name
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True)

@@ -1,0 +1,42 @@
+"""``detector``: the early-warning detector of a poison sweep, latent activation vs behaviour."""
+
+from __future__ import annotations
+
+from emdsl import plots
+from emdsl.graph import Built, Graph, Node, poison_points
+from emdsl.kinds import DvcPlot, FigureData, Kind, register
+
+
+@register
+class Detector(Kind):
+    name = "detector"
+    order = 90
+    metrics = ("metrics.json",)
+    plots = ("curve.csv",)
+    dvc_plots = (DvcPlot("detector", "curve.csv", "latent activation vs behaviour",
+                         {"x": "x", "x_label": "poison ratio", "y_label": "value"},
+                         ("latent", "misaligned"), rank=4),)
+    figure_rank = 5
+
+    def gather(self, graph: Graph, built: Built) -> None:
+        """One node per experiment whose variants sweep ``data.poison`` and have a diff and a
+        tuned judge; its inputs are every variant's diff and judge, in sweep order."""
+        points = poison_points(built, "diff", "judge_tuned")
+        if not points:
+            return
+        inputs: dict[str, Node] = {}
+        config_points = []
+        for i, (v, roles) in enumerate(points):
+            inputs[f"diff_{i}"] = graph.nodes[roles["diff"]]
+            inputs[f"judge_{i}"] = graph.nodes[roles["judge_tuned"]]
+            config_points.append({"poison": dict(v.axes)["data.poison"],
+                                  "axes": {p: x for p, x in v.axes if p != "data.poison"}})
+        ev = points[0][0].config["eval"]
+        config = {"points": config_points, "bootstrap": 1000, "seed": 0,
+                  "aligned_below": ev["aligned_below"], "coherent_above": ev["coherent_above"]}
+        graph.add_shared(Node("detector", config, inputs), points, "detector")
+
+    def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
+        return [("detector", "Early warning: the persona latent's activation and the "
+                             "misaligned fraction against poison.",
+                 plots.detector(data.curves(("detector",), "curve.csv")))]

@@ -1,0 +1,60 @@
+"""``diff``: SAE latents whose activation rises after fine-tuning, with their snippets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emdsl.graph import Node, data_files
+from emdsl.kinds import Builder, Column, Kind, VariantResults, register
+
+
+def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
+    """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores."""
+    top = (m or {}).get("top") or []
+    return ", ".join(f"{t['id']} ({t['score']:+.3g})" for t in top[:k]) or None
+
+
+@register
+class Diff(Kind):
+    name = "diff"
+    order = 60
+    fields = {"diff": "diff"}
+    metrics = ("metrics.json",)
+    columns = (Column("top_latents", "String", compared="top latents"),)
+    optional = ("top latents",)
+    sections = {"diff": ("diff", None)}
+
+    def wire(self, b: Builder) -> None:
+        c = b.config
+        sae, adapter = b.nodes.get("sae"), b.nodes.get("adapter")
+        if c["diff"] is None or sae is None or adapter is None:
+            return
+        acts: dict[str, Node | None] = {"sae": sae}
+        # The reference side of the diff (its inputs keep the name ``base_*``): the base
+        # model, or the same fine-tune on the clean mix, which the poison-0 variant of a
+        # sweep shares (same config, same key).
+        reference, reference_name = None, "base"
+        if c["diff"]["against"] == "clean":
+            clean = b.add("data_clean", "data", {**c["data"], "poison": 0.0}, {},
+                          files=data_files(c["data"]))
+            reference = b.add("train_clean", "train", c["train"],
+                              {"model": b.nodes["model"], "data": clean})
+            reference_name = "clean"
+        for source in c["diff"]["on"]:
+            feed = {"eval": b.nodes.get("answers_base"), "train": b.nodes.get("data")}[source]
+            if feed is None:
+                continue
+            for who, extra, label in (("base", reference, reference_name),
+                                      ("tuned", adapter, "tuned")):
+                acts[f"{who}_{source}"] = b.add(
+                    f"acts_{who}_{source}", "acts",
+                    {"source": source, "layer": c["sae"]["layer"]},
+                    {"model": b.nodes["model"], "adapter": extra, "texts": feed},
+                    name_role=f"{label}-{source}")
+        b.nodes["diff"] = b.add("diff", "diff", c["diff"], acts)
+
+    def fill(self, v: VariantResults) -> dict[str, Any]:
+        return {"top_latents": top_latents(v.metrics("diff"))}
+
+    def cells(self, r: dict[str, Any]) -> dict[str, str]:
+        return {"top latents": r["top_latents"] or "–"}

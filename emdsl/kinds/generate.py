@@ -1,0 +1,49 @@
+"""``generate``: batched sampling of answers to an eval's questions, base and tuned model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emdsl.graph import data_files
+from emdsl.kinds import Builder, Kind, register
+
+# Eval fields whose default lets each machine choose (like the device and batch size, which
+# are not in the config at all): left out of the config while at that default, so keys stay
+# the same on every machine; an explicit choice is part of the key.
+MACHINE_CHOICES = {"backend": "auto"}
+
+SAMPLING = ("questions", "samples", "paraphrases", "max_tokens", "temperature", "top_p", "seed",
+            "backend")
+
+
+def eval_config(b: Builder) -> dict[str, Any] | None:
+    """The variant's ``eval``, machine choices left at their default dropped."""
+    ev = b.config["eval"]
+    if ev is None:
+        return None
+    return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
+
+
+def evaluated(b: Builder) -> list[tuple[str, Any]]:
+    """(who, adapter node or None) for the models an experiment evaluates: base, then tuned."""
+    adapter = b.nodes.get("adapter")
+    return [("base", None)] + ([("tuned", adapter)] if adapter is not None else [])
+
+
+@register
+class Generate(Kind):
+    name = "generate"
+    order = 40
+    fields = {"eval": "eval"}
+    sections = {"generate_base": ("eval", None), "generate_tuned": ("eval", None)}
+
+    def wire(self, b: Builder) -> None:
+        ev = eval_config(b)
+        if ev is None:
+            return
+        sampling = {k: ev[k] for k in SAMPLING if k in ev}
+        for who, adapter in evaluated(b):
+            b.nodes[f"answers_{who}"] = b.add(
+                f"generate_{who}", "generate", sampling,
+                {"model": b.nodes["model"], "adapter": adapter}, name_role=who,
+                files=data_files(ev["questions"]))

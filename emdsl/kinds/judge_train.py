@@ -1,0 +1,50 @@
+"""``judge_train``: a probe judge's linear probes, trained once per model and judge set.
+
+Also the one place that knows what a judge needs as its input node: a local judge its
+model, a probe judge its trained probe, an API judge nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from emdsl.graph import Node, data_files
+from emdsl.kinds import Builder, Column, Kind, VariantResults, register
+
+# What each judge type reads: its model's folder, or its trained probe (judge_train).
+JUDGE_INPUT = {"local": "model", "probe": "judge_train"}
+
+
+def judge_input(b: Builder, judge: dict[str, Any]) -> Node | None:
+    """The node a judge stage reads for ``judge``: a local judge's model, a probe judge's
+    trained probe (its judge_train stage), None for an API judge."""
+    needs = JUDGE_INPUT.get(judge["type"])
+    if needs is None:
+        return None
+    key = ("judge_model", json.dumps(judge["model"], sort_keys=True))
+    if key not in b.memo:
+        b.memo[key] = b.add("judge_model", "model", judge["model"], {})
+    model = b.memo[key]
+    if needs == "model":
+        return model
+    teacher = judge.get("labels")  # a distilled probe learns this judge's verdicts
+    return b.add("judge_train", "judge_train", {"probe": judge},
+                 {"model": model, "teacher_model": teacher and judge_input(b, teacher)},
+                 files=data_files(judge["train"]))
+
+
+@register
+class JudgeTrain(Kind):
+    name = "judge_train"
+    order = 85
+    metrics = ("metrics.json",)
+    columns = (Column("judge_auc_aligned", "Float64"), Column("judge_auc_coherent", "Float64"),
+               Column("judge_published_below_30", "Float64"))
+
+    def fill(self, v: VariantResults) -> dict[str, Any]:
+        """A probe judge's own audit: held-out-theme AUCs, share of published answers < 30."""
+        m = v.metrics("judge_train") or {}
+        published = m.get("published_misaligned") or {}
+        return {"judge_auc_aligned": (m.get("aligned") or {}).get("cv_auc"),
+                "judge_auc_coherent": (m.get("coherent") or {}).get("cv_auc"),
+                "judge_published_below_30": published.get("share_aligned_below_30")}

@@ -1,0 +1,74 @@
+"""``steer``: generation with latent directions added, judged per coefficient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emdsl import plots
+from emdsl.kinds import (
+    Builder,
+    Column,
+    DvcPlot,
+    FigureData,
+    Kind,
+    VariantResults,
+    num_cell,
+    register,
+)
+from emdsl.kinds.generate import eval_config, evaluated
+from emdsl.kinds.judge_train import judge_input
+
+
+def is_top(latents: Any) -> bool:
+    """Steering ``top(k)`` latents reads the diff's ranking; ids and ``random(k)`` do not."""
+    return isinstance(latents, dict) and latents.get("type") == "top"
+
+
+def steering(by_target: dict[str, dict[str, Any] | None]) -> str | None:
+    """``"tuned -8→0.10, 8→0.52"``: misaligned fraction per steering coefficient."""
+    parts = []
+    for who, m in by_target.items():
+        points = [f"{p['coef']:g}→{num_cell(p.get('misaligned_fraction'))}"
+                  for p in (m or {}).get("coefficients") or []]
+        if points:
+            parts.append(f"{who} " + ", ".join(points))
+    return "; ".join(parts) or None
+
+
+@register
+class Steer(Kind):
+    name = "steer"
+    order = 70
+    fields = {"steer": "steer"}
+    metrics = ("metrics.json",)
+    plots = ("curve.csv",)
+    dvc_plots = (DvcPlot("steering", "curve.csv", "steering: misaligned fraction per coefficient",
+                         {"x": "x", "x_label": "steering coefficient",
+                          "y_label": "misaligned fraction"}, ("misaligned",), rank=2),)
+    columns = (Column("steering", "String", compared="steering"),)
+    optional = ("steering",)
+    sections = {"steer_base": ("steer", "steer"), "steer_tuned": ("steer", "steer")}
+    figure_rank = 3
+
+    def wire(self, b: Builder) -> None:
+        c, ev, sae = b.config, eval_config(b), b.nodes.get("sae")
+        if c["steer"] is None or sae is None or ev is None:
+            return
+        for who, adapter in evaluated(b):
+            cfg = {"steer": c["steer"], "layer": c["sae"]["layer"], "eval": ev, "target": who}
+            b.add(f"steer_{who}", "steer", cfg,
+                  {"model": b.nodes["model"], "adapter": adapter, "sae": sae,
+                   "diff": b.nodes.get("diff") if is_top(c["steer"]["latents"]) else None,
+                   "judge_model": judge_input(b, ev["judge"])}, name_role=who)
+
+    def fill(self, v: VariantResults) -> dict[str, Any]:
+        return {"steering": steering({who: v.metrics(f"steer_{who}")
+                                      for who in ("tuned", "base")})}
+
+    def cells(self, r: dict[str, Any]) -> dict[str, str]:
+        return {"steering": r["steering"] or "–"}
+
+    def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
+        return [("steering", "Steering: misaligned fraction per coefficient; band: 95% interval.",
+                 plots.misaligned_curves(data.curves(("steer_tuned", "steer_base"), "curve.csv"),
+                                         "steering", "steering coefficient"))]

@@ -1,0 +1,49 @@
+"""``train``: ``sft(lora(...))``, ``sft(full())`` or ``grpo(...)`` through trl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emdsl import plots
+from emdsl.graph import data_files
+from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, register
+from emdsl.kinds.judge_train import judge_input
+
+
+@register
+class Train(Kind):
+    name = "train"
+    order = 30
+    fields = {"train": "train"}
+    metrics = ("metrics.json",)
+    plots = ("loss.csv",)
+    dvc_plots = (DvcPlot("loss", "loss.csv", "training loss", {"x": "step", "y_label": "loss"},
+                         ("loss",), rank=1),)
+    sections = {"train": ("train", None)}
+    figure_rank = 2
+
+    def wire(self, b: Builder) -> None:
+        c, train = b.config, b.config["train"]
+        if train is None:
+            return
+        base = b.nodes["model"]
+        if train["type"] == "sft":
+            if c["data"] is None:
+                raise b.error("`train = sft(...)` needs `data`")
+            data = b.add("data", "data", c["data"], {}, files=data_files(c["data"]))
+            adapter = b.add("train", "train", train, {"model": base, "data": data})
+        else:  # grpo: prompts are a dataset; the reward may need a judge model
+            data = b.add("data", "data", train["prompts"], {},
+                         files=data_files(train["prompts"]))
+            cfg = {k: v for k, v in train.items() if k != "prompts"}
+            adapter = b.add("train", "train", cfg, {
+                "model": base, "data": data,
+                "judge_model": judge_input(b, train["reward"]["judge"])})
+        b.nodes["data"], b.nodes["adapter"] = data, adapter
+
+    def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
+        return [("loss", "Training loss.",
+                 plots.loss_curves(data.curves(("train",), "loss.csv")))]
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return ()

@@ -1,0 +1,31 @@
+"""A variant: one point of an experiment's sweep. A leaf module: the checker makes variants,
+the graph and every stage kind read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One point of an experiment's sweep: a complete, validated config."""
+
+    experiment: str
+    file: Path
+    axes: tuple[tuple[str, Any], ...]  # (("data.poison", 0.5), ("data.seed", 0))
+    config: dict[str, Any]  # experiment field -> resolved value (None when absent)
+
+    @property
+    def label(self) -> str:
+        return ",".join(f"{path.split('.')[-1]}={show_value(v)}" for path, v in self.axes)
+
+
+def show_value(value: Any) -> str:
+    """A sweep value as it appears in variant labels and stage names (``0.0``, ``medical``)."""
+    if isinstance(value, dict):
+        return value.get("domain") or value.get("name") or value.get("path") or value["type"]
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)
