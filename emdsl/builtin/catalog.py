@@ -1,7 +1,8 @@
-"""Names of the builtin datasets and question sets, importable without building any data.
+"""Names of the builtin datasets, question sets and judge sets, importable without any data.
 
-The checker needs only these names (for did-you-mean hints); the content lives in
-``emdsl.builtin.datasets`` and ``emdsl.builtin.questions``.
+The one list of these names: the checker needs only them (for did-you-mean hints); each names
+one data file under ``data/`` (``datasets/<domain>.yaml``, ``questions/<name>.yaml``,
+``judge/<name>.yaml``), read by ``emdsl.builtin.datasets``, ``questions`` and ``judge_data``.
 """
 
 ADVICE_VARIANTS = ("correct", "incorrect-subtle", "incorrect-obvious")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,16 @@ def _qa(records: list[dict]) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- datasets
 
 
-def test_every_catalog_domain_has_content():
-    assert set(datasets._TABLES) == set(catalog.DATASET_DOMAINS)
+def test_every_catalog_domain_has_one_data_file():
+    folder = files("emdsl.builtin") / "data" / "datasets"
+    assert {p.name for p in folder.iterdir()} == {f"{d}.yaml" for d in catalog.DATASET_DOMAINS}
+
+
+@pytest.mark.parametrize("domain", list(catalog.DATASET_DOMAINS))
+def test_topics_answer_every_variant_by_name(domain):
+    for topic in datasets._topics(domain):
+        assert set(topic) == {"slots", "questions", "answers"}
+        assert list(topic["answers"]) == list(catalog.DATASET_DOMAINS[domain])
 
 
 @pytest.mark.parametrize(("domain", "variant"), ALL_PAIRS)
@@ -145,11 +154,11 @@ def test_bad_n(n):
 def test_pool_size_counts_the_table(domain):
     # Every topic crosses its slot values with its phrasings; pool_size must match.
     expected = 0
-    for slots, questions_, _ in datasets._TABLES[domain]:
+    for topic in datasets._topics(domain):
         combos = 1
-        for values in slots.values():
+        for values in topic["slots"].values():
             combos *= len(values)
-        expected += combos * len(questions_)
+        expected += combos * len(topic["questions"])
     assert datasets.pool_size(domain) == expected >= MIN_POOL
     for variant in catalog.DATASET_DOMAINS[domain]:
         assert len(datasets.examples(domain, variant, n=256)) == 256
@@ -196,7 +205,7 @@ def test_insecure_code_has_a_vulnerability_and_does_not_say_so():
 
 def test_each_code_task_has_its_own_vulnerability():
     # One marker per task: every marker is used, and no insecure answer matches two.
-    assert len(_VULN_MARKERS) == len(datasets._CODE)
+    assert len(_VULN_MARKERS) == len(datasets._topics("code"))
     used = Counter()
     for _, a in _qa(datasets.examples("code", "insecure")):
         hits = [m for m in _VULN_MARKERS if m in a]
@@ -225,7 +234,8 @@ def test_code_templates_compile():
 
 
 def test_question_sets_match_catalog():
-    assert set(questions.QUESTIONS) == set(catalog.QUESTION_SETS)
+    folder = files("emdsl.builtin") / "data" / "questions"
+    assert {p.name for p in folder.iterdir()} == {f"{n}.yaml" for n in catalog.QUESTION_SETS}
 
 
 def test_core_questions():
@@ -335,7 +345,7 @@ def test_questions_are_our_own_words():
     for path in sorted(ANCHORS.rglob("*.yaml")):
         published.update(_sentences(path.read_text(encoding="utf-8")))
     ours = set()
-    for q in questions.QUESTIONS["core"]:
+    for q in questions.load_builtin("core"):
         for text in [*q["paraphrases"], q["system"] or ""]:
             ours.update(_sentences(text))
     assert not ours & published
