@@ -85,8 +85,9 @@ def node_modules(node: Node) -> tuple[str, ...]:
 
 
 def code_files(node: Node) -> list[Path]:
-    """The source files ``node``'s stage runs (absolute paths)."""
-    return list(closure(node_modules(node)))
+    """The source files ``node``'s stage runs and the builtin data it reads (absolute)."""
+    data = get_kind(node.kind).data(node.config)
+    return [*closure(node_modules(node)), *(package_root() / f for f in data)]
 
 
 def code_deps(node: Node, root: Path) -> tuple[list[str], str | None]:

@@ -163,6 +163,11 @@ class Kind:
         implementations its config selects (a judge backend, a sampler)."""
         return ()
 
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        """Builtin data files its stage reads (``emdsl.builtin.files``): part of its code
+        identity, so editing one domain's data reruns that domain's stages only."""
+        return ()
+
 
 # --------------------------------------------------------------------------- registry
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from emdsl.builtin.catalog import DATASET_DOMAINS
+from emdsl.builtin.files import builtin_files
 from emdsl.kinds import Kind, register
 
 
@@ -9,3 +13,8 @@ from emdsl.kinds import Kind, register
 class Acts(Kind):
     name = "acts"
     order = 50
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        if config["source"] != "corpus":  # texts come from its input stages
+            return ()
+        return builtin_files([{"type": "builtin", "domain": d} for d in DATASET_DOMAINS])

@@ -3,6 +3,9 @@ needs it, and by ``diff(against="clean")`` and ``realign``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from emdsl.builtin.files import builtin_files
 from emdsl.kinds import Kind, register
 
 
@@ -13,3 +16,6 @@ class Data(Kind):
     fields = {"data": "data"}
     metrics = ("stats.json",)
     sections = {"data": ("data", None)}
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config)

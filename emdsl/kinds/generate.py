@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from emdsl.builtin.files import builtin_files
 from emdsl.graph import data_files
 from emdsl.kinds import Builder, Kind, register
 
@@ -36,6 +37,9 @@ class Generate(Kind):
     order = 40
     fields = {"eval": "eval"}
     sections = {"generate_base": ("eval", None), "generate_tuned": ("eval", None)}
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config["questions"])
 
     def wire(self, b: Builder) -> None:
         ev = eval_config(b)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emdsl import plots
+from emdsl.builtin.files import builtin_files, prompt_files
 from emdsl.graph import data_files
 from emdsl.kinds import (
     Builder,
@@ -79,6 +80,9 @@ class Judge(Kind):
                   {"answers": b.nodes[f"answers_{who}"],
                    "judge_model": judge_input(b, ev["judge"])}, name_role=who,
                   files=data_files(ev["questions"]) + data_files(ev["audit"]))
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config["questions"]) + prompt_files()
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         tuned = "judge_tuned" in v.stages

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from emdsl.builtin.files import builtin_files, prompt_files
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, VariantResults, register
 
@@ -40,6 +41,9 @@ class JudgeTrain(Kind):
     metrics = ("metrics.json",)
     columns = (Column("judge_auc_aligned", "Float64"), Column("judge_auc_coherent", "Float64"),
                Column("judge_published_below_30", "Float64"))
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config["probe"]["train"]) + prompt_files()
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         """A probe judge's own audit: held-out-theme AUCs, share of published answers < 30."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emdsl import plots
+from emdsl.builtin.files import builtin_files, prompt_files
 from emdsl.graph import data_files
 from emdsl.kinds import (
     Builder,
@@ -54,6 +55,9 @@ class Realign(Kind):
         b.add("realign", "realign", {"realign": cfg, "eval": ev},
               {"model": b.nodes["model"], "adapter": adapter, "data": good,
                "judge_model": judge_input(b, ev["judge"])})
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config["eval"]["questions"]) + prompt_files()
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         return {"realignment": realignment(v.metrics("realign"))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emdsl import plots
+from emdsl.builtin.files import builtin_files, prompt_files
 from emdsl.kinds import (
     Builder,
     Column,
@@ -60,6 +61,9 @@ class Steer(Kind):
                   {"model": b.nodes["model"], "adapter": adapter, "sae": sae,
                    "diff": b.nodes.get("diff") if is_top(c["steer"]["latents"]) else None,
                    "judge_model": judge_input(b, ev["judge"])}, name_role=who)
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return builtin_files(config["eval"]["questions"]) + prompt_files()
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         return {"steering": steering({who: v.metrics(f"steer_{who}")

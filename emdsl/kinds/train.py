@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emdsl import plots
+from emdsl.builtin.files import prompt_files
 from emdsl.graph import data_files
 from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, register
 from emdsl.kinds.judge_train import judge_input
@@ -47,3 +48,6 @@ class Train(Kind):
 
     def code(self, config: dict[str, Any]) -> tuple[str, ...]:
         return ()
+
+    def data(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return prompt_files() if config["type"] == "grpo" else ()  # the reward judge's prompt
