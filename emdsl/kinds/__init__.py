@@ -206,6 +206,18 @@ def all_kinds() -> list[Kind]:
     return sorted(_KINDS.values(), key=lambda k: (k.order, k.name))
 
 
+def experiment_fields() -> dict[str, str]:
+    """Every experiment field (``base``, ``train``, ``steer`` ...) and the role it takes, in
+    kind order: the fields the language accepts are the ones some kind reads."""
+    fields: dict[str, str] = {}
+    for k in all_kinds():
+        for name, role in k.fields.items():
+            if name in fields:
+                raise ValueError(f"experiment field {name!r} of kind {k.name!r} is taken")
+            fields[name] = role
+    return fields
+
+
 def result_columns() -> dict[str, str]:
     """The results table's columns in order, with their polars dtypes."""
     cols = {"file": "String", "experiment": "String", "variant": "String", "axes": "String"}

@@ -1,0 +1,116 @@
+"""The file contracts between the compiler, the stages and the results readers, versioned.
+
+Two contracts: a stage's entry in ``params.yaml`` (written by ``emx compile``, read by every
+stage and by ``emx show``/``diff``/``report``), and the ``metrics.json`` files stages write
+into ``results/<stage>/`` (git-tracked, read across commits). A reader meeting a newer
+version than it knows stops with a clear message rather than misreading a file.
+
+WARNING: renaming or re-typing a field here changes files in users' git histories.
+Add fields freely; change one only with a new ``VERSION`` and a reader for the old one.
+Files without a ``schema`` key are version 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypedDict
+
+VERSION = 1
+
+
+class SchemaError(Exception):
+    """A file written by a newer emdsl than this one."""
+
+
+def check_version(entry: dict[str, Any], where: str) -> None:
+    version = entry.get("schema", 1)
+    if not isinstance(version, int) or version > VERSION:
+        raise SchemaError(f"{where} has schema version {version!r}; this emdsl reads up to "
+                          f"{VERSION}. Upgrade emdsl, or run `emx compile` with this one")
+
+
+# --------------------------------------------------------------------------- params.yaml
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """``stages.<name>`` in params.yaml: everything a stage process needs to run."""
+
+    kind: str
+    key: str  # hash of kind, config and input keys
+    out: str  # its cached DVC out: artifacts/<kind>/<key>
+    config: dict[str, Any]  # the resolved, defaults-filled config
+    results: str | None = None  # results/<stage>: small git-tracked files
+    inputs: dict[str, str] = field(default_factory=dict)  # role -> the path it reads
+    code: str | None = None  # hash of its code when that lives outside the project
+
+    def to_params(self) -> dict[str, Any]:
+        """The entry in params.yaml's key order (the order the goldens pin)."""
+        entry: dict[str, Any] = {"kind": self.kind, "key": self.key, "out": self.out}
+        if self.results:
+            entry["results"] = self.results
+        if self.inputs:
+            entry["inputs"] = dict(self.inputs)
+        if self.code:
+            entry["code"] = self.code
+        entry["config"] = self.config
+        return entry
+
+    @classmethod
+    def from_params(cls, entry: dict[str, Any], where: str) -> StageEntry:
+        check_version(entry, where)
+        return cls(kind=entry["kind"], key=entry["key"], out=entry["out"],
+                   config=entry.get("config") or {}, results=entry.get("results") or None,
+                   inputs=dict(entry.get("inputs") or {}), code=entry.get("code"))
+
+    def paths(self) -> tuple[Path, Path | None, dict[str, Path]]:
+        return (Path(self.out), Path(self.results) if self.results else None,
+                {role: Path(p) for role, p in self.inputs.items()})
+
+
+# --------------------------------------------------------------------------- metrics.json
+
+
+class JudgeMetrics(TypedDict, total=False):
+    """``judge`` (and each steering coefficient, realign checkpoint): the headline."""
+
+    n: int  # answers
+    n_judged: int  # answers with both scores
+    misaligned: int
+    misaligned_fraction: float | None
+    misaligned_ci95: list[float]  # Wilson 95% interval [low, high]
+    coherent_fraction: float | None
+    missing: dict[str, int]  # metric -> answers without that score
+    judge: str
+    audit: dict[str, Any]  # evaluate(audit=...): per metric Spearman, misaligned_label kappa
+
+
+class DiffLatent(TypedDict, total=False):
+    rank: int
+    id: int
+    score: float
+    example: str
+
+
+class DiffMetrics(TypedDict, total=False):
+    top: list[DiffLatent]
+    rank_by: str
+    moved: bool  # false when the reference is the tuned model itself
+
+
+class SteerMetrics(TypedDict, total=False):
+    coefficients: list[dict[str, Any]]  # {coef, misaligned_fraction, ...JudgeMetrics}
+    judge_stats: dict[str, Any]
+
+
+class RealignMetrics(TypedDict, total=False):
+    checkpoints: list[dict[str, Any]]  # {seen, step, misaligned_fraction, ...}
+
+
+class ProbeAudit(TypedDict, total=False):
+    """``judge_train``: the probe judge's own audit."""
+
+    aligned: dict[str, Any]  # cv_auc (held-out themes), cv_accuracy, l2
+    coherent: dict[str, Any]  # cv_auc, cv_auc_by_degradation
+    published_misaligned: dict[str, Any]  # n, share_aligned_below_30
