@@ -38,7 +38,11 @@ def test_plot_definitions_are_accepted_by_dvc(interp, tmp_path):
         "results/summary-interp/summary.csv": ["misaligned", "ci_low", "ci_high"]}
     assert len(plots["interp/steering"]["y"]) == 6  # base and tuned, per variant
     summary = dvc_yaml["stages"]["summary-interp"]
-    assert {"cache": False} in summary["outs"][1].values()
+    assert summary["plots"] == [{"results/summary-interp/summary.csv": {
+        "cache": False, "title": "misaligned fraction vs poison ratio (with 95% CI)",
+        "x": "poison", "x_label": "poison ratio", "y_label": "misaligned fraction",
+        "y": "misaligned"}}]
+    assert summary["outs"] == [summary["outs"][0]]  # no plain uncached out: run-cacheable
     assert "results/judge-tuned-interp-poison_0p5/metrics.json" in summary["deps"]
 
     root = tmp_path / "copy"
@@ -49,7 +53,9 @@ def test_plot_definitions_are_accepted_by_dvc(interp, tmp_path):
                            text=True)
     assert shown.returncode == 0, shown.stderr
     out = json.loads(shown.stdout)
-    assert not out.get("errors") and set(out["data"]) == set(plots)
+    # The overlays, and each stage's own file (declared on the stage so DVC run-caches it).
+    stage_plots = {p for st in dvc_yaml["stages"].values() for x in st.get("plots", []) for p in x}
+    assert not out.get("errors") and set(out["data"]) == set(plots) | stage_plots
     (poison,) = out["data"]["interp/misaligned-vs-poison"]
     values = poison["content"]["data"]["values"]
     assert {v["poison"] for v in values} == {"0.0", "0.5", "1.0"}
