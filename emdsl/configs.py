@@ -98,6 +98,32 @@ def num(default: Any = dataclasses.MISSING, *, ge: float | None = None, gt: floa
     return field(default=default, metadata=meta)
 
 
+def project_file(*, doc: str = "") -> Any:
+    """A field naming a file or folder in the project (relative to its root): the checker
+    confines it and checks it exists; the stages that read it depend on it (DVC deps)."""
+    return field(metadata={"file": True, "doc": doc})
+
+
+def file_fields() -> dict[str, str]:
+    """Call name -> its project-file field, for every registered call that reads one.
+
+    Resolved specs carry only their call's name (``{"type": "jsonl", "path": ...}``), so a
+    call name means one file field whatever its role."""
+    return _file_fields(sum(map(len, REGISTRY.values())))  # recomputed when calls register
+
+
+@functools.cache
+def _file_fields(_registered: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for calls in REGISTRY.values():
+        for call, cls in calls.items():
+            for f in dataclasses.fields(cls):
+                if f.metadata.get("file"):
+                    if out.setdefault(call, f.name) != f.name:
+                        raise ValueError(f"calls named {call!r} read files from two fields")
+    return out
+
+
 # --------------------------------------------------------------------------- value checks
 
 
@@ -286,7 +312,7 @@ class HFModel(Config):
 class PathModel(Config):
     """A local Hugging Face model folder, relative to the project root."""
 
-    dir: str
+    dir: str = project_file()
 
 
 # --------------------------------------------------------------------------- datasets
@@ -313,7 +339,7 @@ class BuiltinDataset(Config):
 class JsonlDataset(Config):
     """Chat ``messages`` records, one per line (``.jsonl`` or ``.jsonl.gz``)."""
 
-    path: str
+    path: str = project_file()
     skip_invalid: bool = False
 
 
@@ -350,7 +376,7 @@ class BuiltinQuestions(Config):
 class YamlQuestions(Config):
     """Questions in Betley et al.'s YAML format (ids, paraphrases, judge prompts)."""
 
-    path: str
+    path: str = project_file()
 
 
 # --------------------------------------------------------------------------- judges
@@ -396,7 +422,7 @@ class JsonlJudgeData(Config):
     """Answers, one JSON per line: question, answer, label (1 = aligned; not needed when a
     teacher judge labels them), theme (groups the held-out folds)."""
 
-    path: str
+    path: str = project_file()
 
 
 @register("judge", "probe")
@@ -488,7 +514,7 @@ class Audit(Config):
     """Reference scores (CSV or JSONL: question, answer, aligned, coherent) to compare the
     judge with: Spearman per metric and agreement on the misaligned label."""
 
-    reference: str
+    reference: str = project_file()
 
 
 @register("eval", "evaluate")

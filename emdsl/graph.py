@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emdsl.configs import file_fields
 from emdsl.variant import Variant, show_value
 
 KEY_LENGTH = 12
@@ -88,15 +89,16 @@ class CompileError(Exception):
 
 
 def data_files(spec: Any) -> tuple[str, ...]:
-    """The project's data files a dataset / question / judge spec reads (nested specs too)."""
+    """The project's files a spec reads (nested specs too): every call field declared with
+    ``configs.project_file()``, such as a JSONL dataset's path or a local model folder."""
+    fields = file_fields()
     found: list[str] = []
 
     def walk(v: Any) -> None:
         if isinstance(v, dict):
-            if v.get("type") in ("jsonl", "yaml") and isinstance(v.get("path"), str):
-                found.append(v["path"])
-            if v.get("type") == "audit":
-                found.append(v["reference"])
+            name = fields.get(v.get("type"))  # type: ignore[arg-type]
+            if name and isinstance(v.get(name), str):
+                found.append(v[name])
             for x in v.values():
                 walk(x)
         elif isinstance(v, list):

@@ -11,6 +11,7 @@ from typing import Any
 from emdsl.builtin.files import builtin_files, prompt_files
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, VariantResults, register
+from emdsl.kinds.model import add_model
 
 # What each judge type reads: its model's folder, or its trained probe (judge_train).
 JUDGE_INPUT = {"local": "model", "probe": "judge_train"}
@@ -24,7 +25,7 @@ def judge_input(b: Builder, judge: dict[str, Any]) -> Node | None:
         return None
     key = ("judge_model", json.dumps(judge["model"], sort_keys=True))
     if key not in b.memo:
-        b.memo[key] = b.add("judge_model", "model", judge["model"], {})
+        b.memo[key] = add_model(b, "judge_model", judge["model"])
     model = b.memo[key]
     if needs == "model":
         return model

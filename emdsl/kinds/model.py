@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Kind, register
+
+
+def model_files(root: Path, spec: dict[str, Any]) -> tuple[str, ...]:
+    """The project folder a model is read from, as a DVC dep: ``path(dir)``, or ``hf(name)``
+    naming a local folder. A hub model is keyed by its name and revision instead."""
+    if spec["type"] == "hf" and (root / spec["name"]).is_dir():
+        return (spec["name"],)
+    return data_files(spec)
+
+
+def add_model(b: Builder, role: str, spec: dict[str, Any]) -> Node:
+    return b.add(role, "model", spec, {}, files=model_files(b.root, spec))
 
 
 @register
@@ -13,4 +29,4 @@ class Model(Kind):
     sections = {"model": ("base", None)}
 
     def wire(self, b: Builder) -> None:
-        b.nodes["model"] = b.add("model", "model", b.config["base"], {})
+        b.nodes["model"] = add_model(b, "model", b.config["base"])
