@@ -18,7 +18,7 @@ from typing import Any
 
 def resolve_judge(ref: str, root: Path) -> dict[str, Any]:
     """The resolved config of judge ``NAME`` declared in (or imported by) ``FILE``."""
-    from emdsl.check import Checker
+    from emdsl.check import resolve_declaration
     from emdsl.diagnostics import render_all
 
     file, sep, name = ref.rpartition(":")
@@ -27,13 +27,10 @@ def resolve_judge(ref: str, root: Path) -> dict[str, Any]:
     path = Path(file).resolve()
     if not path.is_file():
         raise ValueError(f"no such file: {file}")
-    checker = Checker(root)
-    scope = checker.load(path)
-    entry = scope.names.get(name) if scope else None
-    value = checker._declaration_value(entry[0], entry[1]) if entry else None
-    if checker.diagnostics:
-        raise ValueError(render_all(checker.diagnostics, root))
-    if entry is None or getattr(entry[0], "kind", None) != "judge":
+    decl, value, diagnostics = resolve_declaration(path, name, root)
+    if diagnostics:
+        raise ValueError(render_all(diagnostics, root))
+    if decl is None or decl.kind != "judge":
         raise ValueError(f"{file} declares no judge `{name}`")
     return value
 
