@@ -4,7 +4,8 @@ The steps, one module each:
     loader       which files, their imports and scopes, paths confined to the project root
     resolve      expressions → config values, checked against ``emdsl.configs``
     calls        checks of one call's arguments (builtin names, data files, probe layers)
-    experiments  ``extends``, sweeps and command-line overrides → variants
+    experiments  ``extends`` and fields → config, then the variants
+    sweeps       sweeps and command-line overrides → the axes of the variants
     paths        dotted paths into a config (``data.poison``)
     rules        domain rules across an experiment's fields, as a list of small functions
     checker      one run of all of them: ``check_files``

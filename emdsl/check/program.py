@@ -14,6 +14,8 @@ INVALID = object()  # a value that already produced a diagnostic
 
 COMMAND_LINE = Path("<command line>")
 
+Chain = list[tuple[ast.Experiment, Path]]  # an experiment and its ancestors, oldest first
+
 
 class Diagnostics(list[Diagnostic]):
     """The diagnostics of one checking run; every step of the checker appends to the same one."""
