@@ -27,6 +27,8 @@ from emdsl.diagnostics import did_you_mean
 
 
 class Experiments:
+    """Resolves each experiment statement to its variants."""
+
     def __init__(self, resolver: Resolver, overrides: dict[Path, list[Override]],
                  diagnostics: Diagnostics):
         self.resolver = resolver

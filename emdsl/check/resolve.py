@@ -22,6 +22,8 @@ Positions = dict[str, ast.Pos]  # dotted path of a value -> where it is written
 
 
 class Resolver:
+    """Resolves expressions in a scope the loader built; reports into the run's diagnostics."""
+
     def __init__(self, loader: Loader, diagnostics: Diagnostics):
         self.loader = loader
         self.diagnostics = diagnostics

@@ -18,6 +18,8 @@ Axes = list[tuple[str, list[Any]]]  # (dotted path, its values), in sweep order
 
 
 class Sweeps:
+    """Resolves an experiment's sweeps and applies its command-line overrides."""
+
     def __init__(self, resolver: Resolver, diagnostics: Diagnostics):
         self.resolver = resolver
         self.scopes = resolver.loader.scopes
