@@ -26,10 +26,10 @@ experiment other {{
 
 
 def compile_at(root: Path, lr: str, poisons: str) -> None:
-    from emdsl.cli import _compile
+    from emdsl.cli.common import compile_and_write
 
     (root / "experiments" / "a.emx").write_text(PRELUDE + MED.format(lr=lr, poisons=poisons))
-    assert _compile([root / "experiments"], root)[1] == 0
+    assert compile_and_write([root / "experiments"], root)[1] == 0
 
 
 @pytest.fixture(scope="session")
@@ -74,11 +74,11 @@ def interp(tmp_path_factory) -> Path:
     """Compiled, with fake results and, for one variant, cached judge scores and snippets."""
     import polars as pl
 
-    from emdsl.cli import _compile
+    from emdsl.cli.common import compile_and_write
 
     root = project(tmp_path_factory.mktemp("interp"), {"experiments/interp.emx": INTERP})
     git(root, "init", "-q")
-    assert _compile([root / "experiments"], root)[1] == 0
+    assert compile_and_write([root / "experiments"], root)[1] == 0
     fake_results(root, lambda name: {"judge-tuned-interp-poison_1p0": 0.5}.get(name, 0.05))
     stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
     judge = root / stages["judge-tuned-interp-poison_1p0"]["out"]

@@ -20,7 +20,8 @@ def emx(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_help_does_not_import_heavy_packages(tmp_path):
     code = ("import sys; from emdsl.cli import main\n"
             "try: main(['--help'])\nexcept SystemExit: pass\n"
-            "heavy = [m for m in ('torch', 'transformers', 'trl', 'sae_lens', 'peft') "
+            "heavy = [m for m in ('torch', 'transformers', 'trl', 'sae_lens', 'peft', "
+            "'polars', 'matplotlib') "
             "if m in sys.modules]\n"
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

@@ -10,15 +10,33 @@ project root), keyed like pipeline stages, and reused on the next call.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from emdsl.cli.common import root_here
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("judge", help="judge a JSONL of {question, answer} with a declared judge")
+    s.add_argument("judge", metavar="FILE.emx:NAME")
+    s.add_argument("--answers", required=True, help="input JSONL, one record per line")
+    s.add_argument("--out", required=True, help="output JSONL: one {aligned, coherent} per line")
+    s.add_argument("--cache", help="where judge models and trained probes are kept "
+                                   "(default: .emx/judges under the project root)")
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return judge_file(args.judge, Path(args.answers), Path(args.out),
+                      Path(args.cache) if args.cache else None, root_here())
+
 
 def resolve_judge(ref: str, root: Path) -> dict[str, Any]:
     """The resolved config of judge ``NAME`` declared in (or imported by) ``FILE``."""
-    from emdsl.check import Checker
+    from emdsl.check import resolve_declaration
     from emdsl.diagnostics import render_all
 
     file, sep, name = ref.rpartition(":")
@@ -27,13 +45,10 @@ def resolve_judge(ref: str, root: Path) -> dict[str, Any]:
     path = Path(file).resolve()
     if not path.is_file():
         raise ValueError(f"no such file: {file}")
-    checker = Checker(root)
-    scope = checker.load(path)
-    entry = scope.names.get(name) if scope else None
-    value = checker._declaration_value(entry[0], entry[1]) if entry else None
-    if checker.diagnostics:
-        raise ValueError(render_all(checker.diagnostics, root))
-    if entry is None or getattr(entry[0], "kind", None) != "judge":
+    decl, value, diagnostics = resolve_declaration(path, name, root)
+    if diagnostics:
+        raise ValueError(render_all(diagnostics, root))
+    if decl is None or decl.kind != "judge":
         raise ValueError(f"{file} declares no judge `{name}`")
     return value
 
@@ -107,7 +122,8 @@ def judge_pairs(judge: Any, pairs: list[tuple[str, str] | None]) -> list[dict[st
     return out
 
 
-def run(ref: str, answers: Path, out: Path, cache: Path | None, root: Path) -> int:
+def judge_file(ref: str, answers: Path, out: Path, cache: Path | None, root: Path) -> int:
+    """Judge every answer of ``answers`` with judge ``ref`` into ``out``; the exit code."""
     try:
         spec = resolve_judge(ref, root)
     except ValueError as e:

@@ -1,0 +1,129 @@
+"""Experiments → variants. An experiment inherits fields and sweeps through ``extends``
+(ancestors first, so children override); its sweeps and the command-line overrides
+(``emdsl.check.sweeps``) give the axes whose Cartesian product is its variants; the domain
+rules (``emdsl.check.rules``) check the experiment and then each variant.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from emdsl import ast, configs
+from emdsl.check.paths import assign
+from emdsl.check.program import (
+    INVALID,
+    Chain,
+    Diagnostics,
+    Override,
+    ResolvedExperiment,
+    Variant,
+)
+from emdsl.check.resolve import Positions, Resolver
+from emdsl.check.rules import RULES, VARIANT_RULES, Subject, check_rules
+from emdsl.check.sweeps import Sweeps
+from emdsl.diagnostics import did_you_mean
+
+
+class Experiments:
+    """Resolves each experiment statement to its variants."""
+
+    def __init__(self, resolver: Resolver, overrides: dict[Path, list[Override]],
+                 diagnostics: Diagnostics):
+        self.resolver = resolver
+        self.scopes = resolver.loader.scopes
+        self.overrides = overrides
+        self.diagnostics = diagnostics
+        self.sweeps = Sweeps(resolver, diagnostics)
+
+    def resolve(self, node: ast.Experiment, path: Path) -> ResolvedExperiment | None:
+        """The experiment's variants; None (after reporting every problem) when it has any."""
+        chain = self._extends_chain(node, path)
+        if chain is None:
+            return None
+        positions: Positions = {}
+        config = self._fields(chain, positions)
+        if config is None:
+            return None
+        if config["base"] is None:
+            assert node.pos is not None
+            self.diagnostics.error(node.pos, f"experiment `{node.name}` has no `base` model",
+                                   "add `base = <model>` to it or to the experiment it extends")
+            return None
+        axes = self.sweeps.axes(chain, config, self.overrides.get(path, []))
+        if axes is None:
+            return None
+        assert node.pos is not None
+        if problems := check_rules(RULES, Subject(node.name, config, positions, node.pos)):
+            self.diagnostics.extend(problems)
+            return None
+        variants = []
+        for combo in itertools.product(*(values for _, values in axes)):
+            point = [(p, v) for (p, _), v in zip(axes, combo, strict=True)]
+            variant = Variant(node.name, path, tuple(point), assign(config, point))
+            subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
+            if problems := check_rules(VARIANT_RULES, subject):
+                self.diagnostics.extend(problems)
+                return None
+            variants.append(variant)
+        return ResolvedExperiment(node.name, path, variants)
+
+    def _extends_chain(self, node: ast.Experiment, path: Path
+                       ) -> Chain | None:
+        """The experiment and its ancestors, oldest first; None on an unknown parent or a cycle."""
+        chain = [(node, path)]
+        seen = [node.name]
+        current, current_path = node, path
+        while current.extends is not None:
+            scope = self.scopes[current_path]
+            entry = scope.names.get(current.extends)
+            assert current.extends_pos is not None
+            if entry is None or not isinstance(entry[0], ast.Experiment):
+                exps = [n for n, (x, _) in scope.names.items() if isinstance(x, ast.Experiment)]
+                self.diagnostics.error(current.extends_pos,
+                                       f"unknown experiment `{current.extends}`",
+                                       did_you_mean(current.extends, exps))
+                return None
+            parent, parent_path = entry
+            if parent.name in seen:
+                cycle = " → ".join([*seen, parent.name])
+                self.diagnostics.error(current.extends_pos, f"`extends` cycle: {cycle}",
+                                       "an experiment cannot extend itself, directly or not")
+                return None
+            seen.append(parent.name)
+            chain.append((parent, parent_path))
+            current, current_path = parent, parent_path
+        return list(reversed(chain))
+
+    def _fields(self, chain: Chain,
+                positions: Positions) -> dict[str, Any] | None:
+        """Each experiment field's value (None when unset), children overriding ancestors."""
+        config: dict[str, Any] = {name: None for name in configs.EXPERIMENT_FIELDS}
+        ok = True
+        for exp, exp_path in chain:
+            scope = self.scopes[exp_path]
+            seen: set[str] = set()
+            for member in exp.members:
+                assert member.pos is not None
+                if isinstance(member, ast.Sweep):
+                    continue
+                if member.name in seen:
+                    self.diagnostics.error(member.pos, f"`{member.name}` is set twice in "
+                                           f"experiment `{exp.name}`", "keep one of them")
+                    ok = False
+                    continue
+                seen.add(member.name)
+                role = configs.EXPERIMENT_FIELDS.get(member.name)
+                if role is None:
+                    self.diagnostics.error(member.pos,
+                                           f"experiments have no field `{member.name}`",
+                                           did_you_mean(member.name, configs.EXPERIMENT_FIELDS))
+                    ok = False
+                    continue
+                value = self.resolver.resolve(member.value, role, scope, member.name, positions)
+                if value is INVALID:
+                    ok = False
+                else:
+                    config[member.name] = value
+        return config if ok else None

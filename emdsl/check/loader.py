@@ -1,0 +1,159 @@
+"""Files and scopes: which .emx files to read, and the names each one can see.
+
+Imports are relative to the importing file and confined to the project root, unless the file
+opens a folder with ``allow outside "PATH"``; data paths are held to the same confinement.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emdsl import ast
+from emdsl.check.program import Diagnostics
+from emdsl.diagnostics import did_you_mean
+from emdsl.parse import parse_file
+
+
+def find_root(start: Path) -> Path:
+    """The project root: the nearest folder up from ``start`` with dvc.yaml, .dvc or .git."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        if any((folder / marker).exists() for marker in ("dvc.yaml", ".dvc", ".git")):
+            return folder
+    return start
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to the .emx files in them, sorted, so the result ignores listing order."""
+    files: set[Path] = set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.update(q.resolve() for q in p.rglob("*.emx"))
+        else:
+            files.add(p.resolve())
+    return sorted(files)
+
+
+@dataclass
+class Scope:
+    """The names visible in one file: its own statements plus those of its imports."""
+
+    names: dict[str, tuple[ast.Declaration | ast.Experiment, Path]] = field(default_factory=dict)
+    allowed: list[Path] = field(default_factory=list)  # `allow outside` folders, resolved
+
+
+class Loader:
+    """Parses each file once, following its imports, and builds its scope."""
+
+    def __init__(self, root: Path, diagnostics: Diagnostics):
+        self.root = root.resolve()
+        self.diagnostics = diagnostics
+        self.modules: dict[Path, ast.Module] = {}
+        self.scopes: dict[Path, Scope] = {}
+        self._loading: list[Path] = []  # the import chain being followed, to report cycles
+
+    def load(self, path: Path, via: ast.Import | None = None) -> Scope | None:
+        """The scope of ``path``; None when importing it (``via``) would close a cycle."""
+        path = path.resolve()
+        if path in self._loading:
+            cycle = [*self._loading[self._loading.index(path):], path]
+            chain = " → ".join(self.rel(p) for p in cycle)
+            assert via is not None and via.pos is not None
+            self.diagnostics.error(via.pos, f"import cycle: {chain}", "remove one of these imports")
+            return None
+        if path in self.scopes:
+            return self.scopes[path]
+        module, diags = parse_file(path)
+        self.diagnostics.extend(diags)
+        scope = Scope()
+        self.scopes[path] = scope
+        if module is None:
+            return scope
+        self.modules[path] = module
+        self._loading.append(path)
+        try:
+            for stmt in module.statements:
+                if isinstance(stmt, ast.AllowOutside):
+                    self._allow(stmt, scope)
+            for stmt in module.statements:
+                if isinstance(stmt, ast.Import):
+                    self._import(stmt, path, scope)
+            for stmt in module.statements:
+                if isinstance(stmt, (ast.Declaration, ast.Experiment)):
+                    self._define(scope, stmt, path)
+        finally:
+            self._loading.pop()
+        return scope
+
+    def rel(self, path: Path) -> str:
+        """``path`` as diagnostics show it: relative to the root when it is inside."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def confined(self, target: Path, scope: Scope) -> bool:
+        """Inside the project root, or under a folder the file allows with `allow outside`."""
+        return any(target.is_relative_to(folder) for folder in [self.root, *scope.allowed])
+
+    def _allow(self, stmt: ast.AllowOutside, scope: Scope) -> None:
+        assert stmt.pos is not None
+        folder = (self.root / stmt.path).resolve()
+        if not folder.is_dir():
+            self.diagnostics.error(stmt.pos, f"`allow outside` folder `{stmt.path}` does not exist",
+                                   f"paths are relative to the project root ({self.root})")
+            return
+        scope.allowed.append(folder)
+
+    def _import(self, stmt: ast.Import, path: Path, scope: Scope) -> None:
+        assert stmt.pos is not None
+        target = (path.parent / stmt.path).resolve()
+        if not self.confined(target, scope):
+            self.diagnostics.error(
+                stmt.pos, f"import `{stmt.path}` is outside the project root {self.root}",
+                outside_hint(target, self.root))
+            return
+        if not target.is_file():
+            near = [self.rel(p) for p in path.parent.glob("*.emx")]
+            self.diagnostics.error(
+                stmt.pos, f"imported file `{stmt.path}` does not exist",
+                did_you_mean(stmt.path, near) or "paths are relative to the importing file")
+            return
+        imported = self.load(target, via=stmt)
+        if imported is None:
+            return
+        for name, (node, origin) in imported.names.items():
+            existing = scope.names.get(name)
+            if existing and existing[0] is not node:
+                self.diagnostics.error(
+                    stmt.pos, f"`{name}` is imported twice, from {self.rel(existing[1])} "
+                    f"and {self.rel(origin)}", "rename one of them")
+                continue
+            scope.names[name] = (node, origin)
+
+    def _define(self, scope: Scope, node: ast.Declaration | ast.Experiment, path: Path) -> None:
+        pos = _name_pos(node)
+        assert pos is not None
+        existing = scope.names.get(node.name)
+        if existing is not None:
+            where, other = existing[1], _name_pos(existing[0])
+            at = f"{self.rel(where)}:{other.line}" if other else self.rel(where)
+            self.diagnostics.error(pos, f"duplicate name `{node.name}`; it is already defined "
+                                   f"at {at}", "give each declaration and experiment its own name")
+            return
+        scope.names[node.name] = (node, path)
+
+
+def _name_pos(node: ast.Declaration | ast.Experiment) -> ast.Pos | None:
+    return node.name_pos if isinstance(node, ast.Declaration) else node.pos
+
+
+def outside_hint(target: Path, root: Path) -> str:
+    """How to read a file outside the project root: copy it in, or allow its folder."""
+    folder = os.path.relpath(target.parent, root)
+    return (f"copy the file into the project, or, to read it in place, add "
+            f'`allow outside "{folder}"` at the top of this file')

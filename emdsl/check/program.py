@@ -1,0 +1,75 @@
+"""What checking produces: resolved experiments and their variants, plus the values shared by
+every step of the checker (command-line overrides, the "already reported" marker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emdsl import ast
+from emdsl.diagnostics import Diagnostic
+
+INVALID = object()  # a value that already produced a diagnostic
+
+COMMAND_LINE = Path("<command line>")
+
+Chain = list[tuple[ast.Experiment, Path]]  # an experiment and its ancestors, oldest first
+
+
+class Diagnostics(list[Diagnostic]):
+    """The diagnostics of one checking run; every step of the checker appends to the same one."""
+
+    def error(self, pos: ast.Pos, message: str, hint: str | None = None) -> None:
+        self.append(Diagnostic(pos, message, hint))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One point of an experiment's sweep: a complete, validated config."""
+
+    experiment: str
+    file: Path
+    axes: tuple[tuple[str, Any], ...]  # (("data.poison", 0.5), ("data.seed", 0))
+    config: dict[str, Any]  # experiment field -> resolved value (None when absent)
+
+    @property
+    def label(self) -> str:
+        return ",".join(f"{path.split('.')[-1]}={show_value(v)}" for path, v in self.axes)
+
+
+@dataclass(frozen=True)
+class Override:
+    """A command-line override in Hydra syntax: ``train.lr=1e-4``, or a sweep ``data.seed=0,1``."""
+
+    path: tuple[str, ...]
+    values: tuple[Any, ...]
+    sweep: bool
+    text: str
+
+    @property
+    def pos(self) -> ast.Pos:
+        return ast.Pos(COMMAND_LINE, 1, 1, len(self.text))
+
+
+@dataclass
+class ResolvedExperiment:
+    name: str
+    file: Path
+    variants: list[Variant]
+
+
+@dataclass
+class Program:
+    root: Path
+    modules: dict[Path, ast.Module]
+    experiments: list[ResolvedExperiment]
+
+
+def show_value(value: Any) -> str:
+    """A sweep value as it appears in variant labels and stage names (``0.0``, ``medical``)."""
+    if isinstance(value, dict):
+        return value.get("domain") or value.get("name") or value.get("path") or value["type"]
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)

@@ -1,0 +1,122 @@
+"""Sweeps and command-line overrides → the axes of an experiment's variants: each a dotted
+path into the config and the values it takes. A value that does not fit its field is reported
+like a bad argument, with the field's range as the hint."""
+
+from __future__ import annotations
+
+from dataclasses import Field
+from pathlib import Path
+from typing import Any
+
+from emdsl import ast, configs
+from emdsl.check.loader import Scope
+from emdsl.check.paths import assign, freeze, locate, path_hint
+from emdsl.check.program import INVALID, Chain, Diagnostics, Override
+from emdsl.check.resolve import Resolver, range_hint
+
+Axes = list[tuple[str, list[Any]]]  # (dotted path, its values), in sweep order
+
+
+class Sweeps:
+    """Resolves an experiment's sweeps and applies its command-line overrides."""
+
+    def __init__(self, resolver: Resolver, diagnostics: Diagnostics):
+        self.resolver = resolver
+        self.scopes = resolver.loader.scopes
+        self.diagnostics = diagnostics
+
+    def axes(self, chain: Chain, config: dict[str, Any],
+             overrides: list[Override]) -> Axes | None:
+        """The sweeps of an experiment and its ancestors (``chain``, oldest first; a child's
+        sweep replaces an ancestor's over the same path), then the command-line
+        ``overrides``, which set ``config`` in place. None after reporting any problem."""
+        sweeps: dict[tuple[str, ...], tuple[ast.Sweep, Path]] = {}
+        for exp, exp_path in chain:
+            for member in exp.members:
+                if isinstance(member, ast.Sweep):
+                    sweeps[member.path] = (member, exp_path)
+        axes: Axes = []
+        ok = True
+        for key, (sweep, sweep_path) in sweeps.items():
+            values = self._sweep_values(sweep, config, self.scopes[sweep_path])
+            if values is None:
+                ok = False
+            else:
+                axes.append((".".join(key), values))
+        for override in overrides:
+            ok = self._override(override, config, axes) and ok
+        return axes if ok else None
+
+    def _target(self, verb: str, path: tuple[str, ...], pos: ast.Pos,
+                config: dict[str, Any]) -> tuple[type | None, Field | None] | None:
+        """The (config class, field) that a sweep or override of ``path`` sets; None after
+        reporting why the path names nothing."""
+        target = locate(config, path)
+        if isinstance(target, str):
+            self.diagnostics.error(pos, f"cannot {verb} `{'.'.join(path)}`: {target}",
+                                   path_hint(config, path))
+            return None
+        return target
+
+    def _override(self, override: Override, config: dict[str, Any], axes: Axes) -> bool:
+        """Apply a command-line override in place: a plain value, or a (replacing) sweep."""
+        dotted = ".".join(override.path)
+        target = self._target("override", override.path, override.pos, config)
+        if target is None:
+            return False
+        cls, f = target
+        if f is None or f.metadata.get("role"):
+            self.diagnostics.error(override.pos, f"`{dotted}` is not a plain value",
+                                   "override numbers, strings or booleans, e.g. `train.lr=1e-4`")
+            return False
+        values = [configs.coerce(configs.field_type(cls, f), v) for v in override.values]
+        for v in values:
+            problem = configs.check_value(cls, f, v)
+            if problem:
+                self.diagnostics.error(override.pos, f"override `{override.text}`: {problem}",
+                                       range_hint(f))
+                return False
+        axes[:] = [(p, vs) for p, vs in axes if p != dotted]
+        if override.sweep:
+            axes.append((dotted, values))
+        else:
+            config.update(assign(config, [(dotted, values[0])]))
+        return True
+
+    def _sweep_values(self, sweep: ast.Sweep, config: dict[str, Any],
+                      scope: Scope) -> list[Any] | None:
+        """A sweep's values, each resolved and checked like the field it sweeps."""
+        assert sweep.pos is not None
+        dotted = ".".join(sweep.path)
+        target = self._target("sweep", sweep.path, sweep.pos, config)
+        if target is None:
+            return None
+        cls, f = target
+        if not sweep.values.items:
+            self.diagnostics.error(sweep.pos, f"sweep over `{dotted}` has no values",
+                                   "list at least one")
+            return None
+        values = []
+        for item in sweep.values.items:
+            assert item.pos is not None
+            if f is None:  # a whole experiment field, e.g. `sweep data = [a, b]`
+                role = configs.EXPERIMENT_FIELDS[sweep.path[0]]
+                value = self.resolver.resolve(item, role, scope, dotted, {})
+            elif f.metadata.get("role"):
+                value = self.resolver.resolve(item, f.metadata["role"], scope, dotted, {})
+            else:
+                value = self.resolver.literal(item, configs.field_type(cls, f))
+            if value is INVALID:
+                return None
+            if f is not None:
+                problem = configs.check_value(cls, f, value)
+                if problem:
+                    self.diagnostics.error(item.pos, f"sweep value for `{dotted}`: {problem}",
+                                           range_hint(f))
+                    return None
+            values.append(value)
+        if len({freeze(v) for v in values}) != len(values):
+            self.diagnostics.error(sweep.pos, f"sweep over `{dotted}` repeats a value",
+                                   "list each value once")
+            return None
+        return values

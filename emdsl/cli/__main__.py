@@ -1,0 +1,7 @@
+"""``python -m emdsl.cli``: the ``emx`` command."""
+
+import sys
+
+from emdsl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""``emx fmt PATHS [--check]``: format .emx files canonically (idempotent)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("fmt", help="format .emx files canonically (idempotent)")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--check", action="store_true", help="only report files that would change")
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from emdsl.check import collect_files
+    from emdsl.diagnostics import render_all
+    from emdsl.fmt import format_module
+    from emdsl.parse import parse_file
+
+    status = 0
+    for path in collect_files([Path(p) for p in args.paths]):
+        module, diags = parse_file(path)
+        if module is None:
+            print(render_all(diags), file=sys.stderr)
+            status = 1
+            continue
+        text = format_module(module)
+        if path.read_text(encoding="utf-8") == text:
+            continue
+        if args.check:
+            print(f"would reformat {path}")
+            status = 1
+        else:
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            print(f"formatted {path}")
+    return status
