@@ -608,18 +608,3 @@ class Realign(Config):
     batch: int = num(4, gt=0)
     checkpoints: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30])
     seed: int = num(0, ge=0)
-
-
-# --------------------------------------------------------------------------- experiments
-
-# Experiment fields and the role each takes. ``base`` is required; the rest are optional.
-EXPERIMENT_FIELDS: dict[str, str] = {
-    "base": "model",
-    "data": "data",
-    "train": "train",
-    "eval": "eval",
-    "sae": "sae",
-    "diff": "diff",
-    "steer": "steer",
-    "realign": "realign",
-}

@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 
 from emdsl import configs
+from emdsl.kinds import experiment_fields
 
 ROLE_TITLES = {
     "model": "Models (`model x = ...`, `base = ...`)",
@@ -85,7 +86,7 @@ def reference() -> str:
     out.append("")
     out.append("| field | takes |")
     out.append("|---|---|")
-    for name, role in configs.EXPERIMENT_FIELDS.items():
+    for name, role in experiment_fields().items():
         out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "") + " |")
     return "\n".join(out) + "\n"
 

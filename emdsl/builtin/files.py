@@ -15,7 +15,7 @@ import yaml
 
 from emdsl.builtin.catalog import JUDGE_SETS, QUESTION_SETS
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DATA = files(__package__) / "data"
 _PREFIX = __package__.replace(".", "/") + "/data/"  # relative to the folder holding emdsl
 PROMPTS = ("aligned", "coherent")
@@ -24,7 +24,7 @@ PROMPTS = ("aligned", "coherent")
 @functools.cache
 def read_yaml(rel: str) -> Any:
     """A data file's parsed content (cached: callers copy before mutating)."""
-    return yaml.load((_DATA / rel).read_text(encoding="utf-8"), Loader=_Loader)
+    return yaml.load((_DATA / rel).read_text(encoding="utf-8"), Loader=_SafeLoader)
 
 
 @functools.cache

@@ -11,7 +11,6 @@ The steps, one module each:
     checker      one run of all of them: ``check_files``
 """
 
-from emdsl.check.calls import model_depth
 from emdsl.check.checker import Checker, check_files, check_or_raise, resolve_declaration
 from emdsl.check.loader import collect_files, find_root
 from emdsl.check.paths import locate
@@ -24,11 +23,31 @@ from emdsl.check.program import (
     Variant,
     show_value,
 )
-from emdsl.check.rules import RULES, VARIANT_RULES, Rule, Subject, mix_problem
+from emdsl.check.rules import check_rules, experiment_rules, variant_rules
+from emdsl.kinds import Rule, Subject
+from emdsl.kinds.data import mix_problem
+from emdsl.kinds.model import model_depth
 
 __all__ = [
-    "COMMAND_LINE", "INVALID", "RULES", "VARIANT_RULES", "Checker", "Override", "Program",
-    "ResolvedExperiment", "Rule", "Subject", "Variant", "check_files", "check_or_raise",
-    "collect_files", "find_root", "locate", "mix_problem", "model_depth", "resolve_declaration",
+    "COMMAND_LINE",
+    "INVALID",
+    "Checker",
+    "Override",
+    "Program",
+    "ResolvedExperiment",
+    "Rule",
+    "Subject",
+    "Variant",
+    "check_files",
+    "check_or_raise",
+    "check_rules",
+    "collect_files",
+    "experiment_rules",
+    "find_root",
+    "locate",
+    "mix_problem",
+    "model_depth",
+    "resolve_declaration",
     "show_value",
+    "variant_rules",
 ]

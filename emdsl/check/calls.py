@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from emdsl import configs
 from emdsl.check.loader import Loader, Scope, outside_hint
 from emdsl.diagnostics import did_you_mean
+from emdsl.kinds.model import model_depth
 
 
 class ArgProblem(NamedTuple):
@@ -19,13 +20,6 @@ class ArgProblem(NamedTuple):
     hint: str | None
     arg: str  # the argument whose position the diagnostic points at
 
-
-# The argument of each config that names a file or folder under the project root.
-# (emdsl.compile's `_files` keeps its own list of the data files a stage reads.)
-FILE_ARGS: dict[type, str] = {
-    configs.JsonlDataset: "path", configs.YamlQuestions: "path", configs.PathModel: "dir",
-    configs.Audit: "reference", configs.JsonlJudgeData: "path",
-}
 
 # The argument of each config that names a builtin, and what the diagnostics call the builtin.
 _NAMED: dict[type, tuple[str, str]] = {
@@ -83,7 +77,7 @@ def file_problem(cls: type, values: dict[str, Any], scope: Scope,
                  loader: Loader) -> ArgProblem | None:
     """Data files and model folders must exist inside the project root (or an allowed
     outside folder); a data file must not be empty."""
-    arg = FILE_ARGS.get(cls)
+    arg = configs.file_fields().get(cls.CALL) if hasattr(cls, "CALL") else None
     if arg is None:
         return None
     rel, root = values[arg], loader.root
@@ -114,9 +108,3 @@ def probe_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
                           f"use a layer from 0 to {depth - 1}", "layer")
     return None
 
-
-def model_depth(model: dict[str, Any] | None) -> int | None:
-    """Number of decoder layers, where known without loading the model."""
-    if model and model["type"] == "embedded":
-        return configs.EMBEDDED_MODELS[model["name"]]["layers"]
-    return None

@@ -13,6 +13,7 @@ from emdsl.check.loader import Loader, collect_files, find_root
 from emdsl.check.program import Diagnostics, Override, Program, ResolvedExperiment
 from emdsl.check.resolve import Resolver
 from emdsl.diagnostics import Diagnostic, EmxError, sort_key
+from emdsl.kinds import discover
 
 
 class Checker:
@@ -20,6 +21,7 @@ class Checker:
     expressions (``resolver``), experiments and their variants (``experiments``)."""
 
     def __init__(self, root: Path, overrides: dict[Path, list[Override]] | None = None):
+        discover()  # every stage kind, an installed package's too, registers its calls first
         self.diagnostics = Diagnostics()
         self.loader = Loader(root, self.diagnostics)
         self.resolver = Resolver(self.loader, self.diagnostics)

@@ -10,7 +10,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from emdsl import ast, configs
+from emdsl import ast
 from emdsl.check.paths import assign
 from emdsl.check.program import (
     INVALID,
@@ -21,9 +21,10 @@ from emdsl.check.program import (
     Variant,
 )
 from emdsl.check.resolve import Positions, Resolver
-from emdsl.check.rules import RULES, VARIANT_RULES, Subject, check_rules
+from emdsl.check.rules import check_rules, experiment_rules, variant_rules
 from emdsl.check.sweeps import Sweeps
 from emdsl.diagnostics import did_you_mean
+from emdsl.kinds import Subject, experiment_fields
 
 
 class Experiments:
@@ -55,7 +56,8 @@ class Experiments:
         if axes is None:
             return None
         assert node.pos is not None
-        if problems := check_rules(RULES, Subject(node.name, config, positions, node.pos)):
+        subject = Subject(node.name, config, positions, node.pos)
+        if problems := check_rules(experiment_rules(), subject):
             self.diagnostics.extend(problems)
             return None
         variants = []
@@ -63,7 +65,7 @@ class Experiments:
             point = [(p, v) for (p, _), v in zip(axes, combo, strict=True)]
             variant = Variant(node.name, path, tuple(point), assign(config, point))
             subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
-            if problems := check_rules(VARIANT_RULES, subject):
+            if problems := check_rules(variant_rules(), subject):
                 self.diagnostics.extend(problems)
                 return None
             variants.append(variant)
@@ -99,7 +101,7 @@ class Experiments:
     def _fields(self, chain: Chain,
                 positions: Positions) -> dict[str, Any] | None:
         """Each experiment field's value (None when unset), children overriding ancestors."""
-        config: dict[str, Any] = {name: None for name in configs.EXPERIMENT_FIELDS}
+        config: dict[str, Any] = {name: None for name in experiment_fields()}
         ok = True
         for exp, exp_path in chain:
             scope = self.scopes[exp_path]
@@ -114,11 +116,11 @@ class Experiments:
                     ok = False
                     continue
                 seen.add(member.name)
-                role = configs.EXPERIMENT_FIELDS.get(member.name)
+                role = experiment_fields().get(member.name)
                 if role is None:
                     self.diagnostics.error(member.pos,
                                            f"experiments have no field `{member.name}`",
-                                           did_you_mean(member.name, configs.EXPERIMENT_FIELDS))
+                                           did_you_mean(member.name, experiment_fields()))
                     ok = False
                     continue
                 value = self.resolver.resolve(member.value, role, scope, member.name, positions)

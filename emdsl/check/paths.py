@@ -9,6 +9,7 @@ from typing import Any
 
 from emdsl import configs
 from emdsl.diagnostics import did_you_mean
+from emdsl.kinds import experiment_fields
 
 
 def locate(config: dict[str, Any], path: tuple[str, ...]
@@ -18,12 +19,12 @@ def locate(config: dict[str, Any], path: tuple[str, ...]
     A one-part path names a whole experiment field: ``(None, None)``.
     """
     head, *rest = path
-    if head not in configs.EXPERIMENT_FIELDS:
+    if head not in experiment_fields():
         return f"experiments have no field `{head}`"
     value = config.get(head)
     if value is None:
         return f"this experiment sets no `{head}`"
-    role = configs.EXPERIMENT_FIELDS[head]
+    role = experiment_fields()[head]
     cls = f = None
     walked = head
     for part in rest:
@@ -43,8 +44,8 @@ def locate(config: dict[str, Any], path: tuple[str, ...]
 def path_hint(config: dict[str, Any], path: tuple[str, ...]) -> str | None:
     """A did-you-mean (or the fields there are) for a path ``locate`` rejected."""
     head, *rest = path
-    if head not in configs.EXPERIMENT_FIELDS:
-        return did_you_mean(head, configs.EXPERIMENT_FIELDS)
+    if head not in experiment_fields():
+        return did_you_mean(head, experiment_fields())
     value = config.get(head)
     walked = [head]
     for part in rest:
@@ -66,7 +67,7 @@ def assign(config: dict[str, Any], assignments: list[tuple[str, Any]]) -> dict[s
         if not rest:
             out[head] = copy.deepcopy(value)
             continue
-        role = configs.EXPERIMENT_FIELDS[head]
+        role = experiment_fields()[head]
         chain = [(out[head], role)]
         for part in rest[:-1]:
             node, node_role = chain[-1]

@@ -9,6 +9,9 @@ from typing import Any
 
 from emdsl import ast
 from emdsl.diagnostics import Diagnostic
+from emdsl.variant import Variant, show_value
+
+__all__ = ["Variant", "show_value"]  # made here, defined in the leaf emdsl.variant
 
 INVALID = object()  # a value that already produced a diagnostic
 
@@ -22,20 +25,6 @@ class Diagnostics(list[Diagnostic]):
 
     def error(self, pos: ast.Pos, message: str, hint: str | None = None) -> None:
         self.append(Diagnostic(pos, message, hint))
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One point of an experiment's sweep: a complete, validated config."""
-
-    experiment: str
-    file: Path
-    axes: tuple[tuple[str, Any], ...]  # (("data.poison", 0.5), ("data.seed", 0))
-    config: dict[str, Any]  # experiment field -> resolved value (None when absent)
-
-    @property
-    def label(self) -> str:
-        return ",".join(f"{path.split('.')[-1]}={show_value(v)}" for path, v in self.axes)
 
 
 @dataclass(frozen=True)
@@ -64,12 +53,3 @@ class Program:
     root: Path
     modules: dict[Path, ast.Module]
     experiments: list[ResolvedExperiment]
-
-
-def show_value(value: Any) -> str:
-    """A sweep value as it appears in variant labels and stage names (``0.0``, ``medical``)."""
-    if isinstance(value, dict):
-        return value.get("domain") or value.get("name") or value.get("path") or value["type"]
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.1f}"
-    return str(value)

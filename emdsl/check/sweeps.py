@@ -13,6 +13,7 @@ from emdsl.check.loader import Scope
 from emdsl.check.paths import assign, freeze, locate, path_hint
 from emdsl.check.program import INVALID, Chain, Diagnostics, Override
 from emdsl.check.resolve import Resolver, range_hint
+from emdsl.kinds import experiment_fields
 
 Axes = list[tuple[str, list[Any]]]  # (dotted path, its values), in sweep order
 
@@ -100,7 +101,7 @@ class Sweeps:
         for item in sweep.values.items:
             assert item.pos is not None
             if f is None:  # a whole experiment field, e.g. `sweep data = [a, b]`
-                role = configs.EXPERIMENT_FIELDS[sweep.path[0]]
+                role = experiment_fields()[sweep.path[0]]
                 value = self.resolver.resolve(item, role, scope, dotted, {})
             elif f.metadata.get("role"):
                 value = self.resolver.resolve(item, f.metadata["role"], scope, dotted, {})

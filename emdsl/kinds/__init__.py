@@ -22,11 +22,13 @@ import functools
 import importlib
 import importlib.metadata
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from emdsl import ast
+from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Built, CompileError, Graph, Node
 from emdsl.plots import Curves
 from emdsl.variant import Variant
@@ -76,6 +78,43 @@ class FigureData:
 
     rows: list[dict[str, Any]]  # the results table's rows of the file
     curves: Callable[[tuple[str, ...], str], Curves]  # (roles, csv name) -> curves by variant
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a rule checks: one experiment's resolved config, and where its values are written."""
+
+    experiment: str
+    config: Mapping[str, Any]  # experiment field -> resolved value (None when absent)
+    positions: Mapping[str, ast.Pos]  # dotted path -> position of its value
+    pos: ast.Pos  # the experiment itself
+    variant: str = ""  # the variant's label (variant rules only)
+
+    def at(self, *paths: str) -> ast.Pos:
+        """Where the first of ``paths`` that is written is; else the experiment."""
+        return next((self.positions[p] for p in paths if p in self.positions), self.pos)
+
+
+# A cross-check: reads ``subject.config``, yields a located diagnostic per problem, never
+# raises and never changes the config.
+Rule = Callable[[Subject], Iterable[Diagnostic]]
+
+
+def needs(field: str, *required: str, why: str) -> Rule:
+    """A rule: when ``field`` is set, each of ``required`` must be set too."""
+
+    def rule(s: Subject) -> Iterator[Diagnostic]:
+        if s.config[field] is None:
+            return
+        for r in required:
+            if s.config[r] is None:
+                yield Diagnostic(s.at(field), f"`{field}` needs `{r}` in experiment "
+                                 f"`{s.experiment}`", why)
+
+    return rule
 
 
 # --------------------------------------------------------------------------- cell formats
@@ -131,6 +170,10 @@ class Kind:
     # Stage role in params.yaml -> (section shown in `emx diff`, the part of its config that
     # is its own, None for all of it). Roles it wires that repeat others' settings are absent.
     sections: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    # Cross-checks (``emx check``): ``rules`` run once per experiment before sweeps expand,
+    # ``variant_rules`` on each variant (sweeps and overrides applied).
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    variant_rules: ClassVar[tuple[Rule, ...]] = ()
 
     @property
     def module(self) -> str:

@@ -3,10 +3,36 @@ needs it, and by ``diff(against="clean")`` and ``realign``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from emdsl.builtin.files import builtin_files
-from emdsl.kinds import Kind, register
+from emdsl.diagnostics import Diagnostic
+from emdsl.kinds import Kind, Subject, register
+from emdsl.mixing import bad_count
+
+
+def mix_problem(data: dict[str, Any] | None) -> str | None:
+    """A mix that asks a builtin dataset for more distinct examples than it has."""
+    if not data or data["type"] != "mix":
+        return None
+    from emdsl.builtin.datasets import pool_size
+
+    n_bad = bad_count(data["poison"], data["size"])
+    for side, need in (("bad", n_bad), ("good", data["size"] - n_bad)):
+        spec = data[side]
+        if spec["type"] == "builtin" and need > (have := pool_size(spec["domain"])):
+            return (f"mix needs {need} {side} examples but builtin(\"{spec['domain']}\", "
+                    f"variant=\"{spec['variant']}\") has {have}")
+    return None
+
+
+def mix_fits_pools(s: Subject) -> Iterator[Diagnostic]:
+    problem = mix_problem(s.config["data"])
+    if problem:
+        where = f" (variant {s.variant})" if s.variant else ""
+        yield Diagnostic(s.at("data"), problem + where,
+                         "lower `size` or `poison`, or mix in a larger dataset")
 
 
 @register
@@ -16,6 +42,7 @@ class Data(Kind):
     fields = {"data": "data"}
     metrics = ("stats.json",)
     sections = {"data": ("data", None)}
+    variant_rules = (mix_fits_pools,)  # a sweep can change the mix's size or poison
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config)

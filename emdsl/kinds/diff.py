@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Node, data_files
-from emdsl.kinds import Builder, Column, Kind, VariantResults, register
+from emdsl.kinds import Builder, Column, Kind, Subject, VariantResults, needs, register
 
 
 def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
     """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores."""
     top = (m or {}).get("top") or []
     return ", ".join(f"{t['id']} ({t['score']:+.3g})" for t in top[:k]) or None
+
+
+def clean_diff_needs_mix(s: Subject) -> Iterator[Diagnostic]:
+    """The clean reference of ``diff(against="clean")`` re-tunes on the mix's good data."""
+    diff, data, train = (s.config[k] for k in ("diff", "data", "train"))
+    if diff is not None and diff["against"] == "clean" and not (
+            (data or {}).get("type") == "mix" and (train or {}).get("type") == "sft"):
+        yield Diagnostic(s.at("diff.against", "diff"),
+                         '`diff(against="clean")` needs `data = mix(...)` and `train = sft(...)`',
+                         "the clean reference is the same fine-tune on the mix's good data "
+                         '(poison 0); use `against="base"` otherwise')
 
 
 @register
@@ -23,6 +36,9 @@ class Diff(Kind):
     columns = (Column("top_latents", "String", compared="top latents"),)
     optional = ("top latents",)
     sections = {"diff": ("diff", None)}
+    rules = (needs("diff", "sae", "train",
+                   why="diffing compares the SAE latents of base and tuned model"),
+             clean_diff_needs_mix)
 
     def wire(self, b: Builder) -> None:
         c = b.config

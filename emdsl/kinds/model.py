@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from emdsl import configs
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Kind, register
 
@@ -15,6 +16,13 @@ def model_files(root: Path, spec: dict[str, Any]) -> tuple[str, ...]:
     if spec["type"] == "hf" and (root / spec["name"]).is_dir():
         return (spec["name"],)
     return data_files(spec)
+
+
+def model_depth(model: dict[str, Any] | None) -> int | None:
+    """Number of decoder layers, where known without loading the model."""
+    if model and model["type"] == "embedded":
+        return configs.EMBEDDED_MODELS[model["name"]]["layers"]
+    return None
 
 
 def add_model(b: Builder, role: str, spec: dict[str, Any]) -> Node:

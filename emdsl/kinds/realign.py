@@ -14,6 +14,7 @@ from emdsl.kinds import (
     FigureData,
     Kind,
     VariantResults,
+    needs,
     num_cell,
     register,
 )
@@ -41,6 +42,7 @@ class Realign(Kind):
     columns = (Column("realignment", "String", compared="re-alignment"),)
     optional = ("re-alignment",)
     sections = {"realign": ("realign", "realign"), "realign_data": ("realign.data", "dataset")}
+    rules = (needs("realign", "train", "eval", why="re-alignment continues from the tuned model"),)
     figure_rank = 4
 
     def wire(self, b: Builder) -> None:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from emdsl.kinds import Builder, Kind, register
+from collections.abc import Iterator
+
+from emdsl.diagnostics import Diagnostic
+from emdsl.kinds import Builder, Kind, Subject, register
+from emdsl.kinds.model import model_depth
+
+
+def sae_layer_within_model(s: Subject) -> Iterator[Diagnostic]:
+    depth, sae = model_depth(s.config["base"]), s.config["sae"]
+    if depth is not None and sae is not None and sae["layer"] >= depth:
+        yield Diagnostic(s.at("sae.layer"),
+                         f"layer {sae['layer']} is beyond the model's depth ({depth} layers)",
+                         f"use a layer from 0 to {depth - 1}")
 
 
 @register
@@ -12,6 +24,7 @@ class Sae(Kind):
     fields = {"sae": "sae"}
     metrics = ("metrics.json",)
     sections = {"sae": ("sae", None)}
+    rules = (sae_layer_within_model,)
 
     def wire(self, b: Builder) -> None:
         sae = b.config["sae"]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from emdsl import plots
 from emdsl.builtin.files import builtin_files, prompt_files
+from emdsl.diagnostics import Diagnostic
 from emdsl.kinds import (
     Builder,
     Column,
     DvcPlot,
     FigureData,
     Kind,
+    Subject,
     VariantResults,
+    needs,
     num_cell,
     register,
 )
@@ -36,6 +40,32 @@ def steering(by_target: dict[str, dict[str, Any] | None]) -> str | None:
     return "; ".join(parts) or None
 
 
+def top_latents_within_diff(s: Subject) -> Iterator[Diagnostic]:
+    """Steering ``top(k)`` latents takes them from this experiment's diff, which keeps ``top``."""
+    steer, diff = s.config["steer"], s.config["diff"]
+    if steer is None or not is_top(steer["latents"]):
+        return
+    if diff is None:
+        yield Diagnostic(s.at("steer.latents"),
+                         "steering `top(k)` latents needs a `diff` in this experiment",
+                         "add `diff = diff(top=20)`, or list latent ids: `latents=[10, 89]`")
+    elif steer["latents"]["k"] > diff["top"]:
+        yield Diagnostic(s.at("steer.latents"),
+                         f"`top({steer['latents']['k']})` asks for more latents than the diff "
+                         f"keeps ({diff['top']})", "raise `diff(top=...)`")
+
+
+def latent_ids_within_sae(s: Subject) -> Iterator[Diagnostic]:
+    sae, steer = s.config["sae"], s.config["steer"]
+    if sae is None or steer is None or not isinstance(steer["latents"], list):
+        return
+    bad = [i for i in steer["latents"] if not 0 <= i < sae["width"]]
+    if bad:
+        yield Diagnostic(s.at("steer.latents"),
+                         f"latent ids {bad} are outside the SAE's width ({sae['width']})",
+                         "ids run from 0 to width - 1")
+
+
 @register
 class Steer(Kind):
     name = "steer"
@@ -49,6 +79,9 @@ class Steer(Kind):
     columns = (Column("steering", "String", compared="steering"),)
     optional = ("steering",)
     sections = {"steer_base": ("steer", "steer"), "steer_tuned": ("steer", "steer")}
+    rules = (needs("steer", "sae", "eval",
+                   why="steering adds SAE decoder directions and judges answers"),
+             top_latents_within_diff, latent_ids_within_sae)
     figure_rank = 3
 
     def wire(self, b: Builder) -> None:
