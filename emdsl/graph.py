@@ -48,9 +48,9 @@ class Node:
         return f"results/{self.name}" if self.has_results else None
 
 
-def node_key(kind: str, config: dict[str, Any], inputs: dict[str, Node]) -> str:
-    payload = {"kind": kind, "config": config,
-               "inputs": {role: n.key for role, n in sorted(inputs.items())}}
+def node_key(kind: str, config: dict[str, Any], inputs: dict[str, str]) -> str:
+    """The content address of a node: its kind, config and inputs' keys (role -> key)."""
+    payload = {"kind": kind, "config": config, "inputs": dict(sorted(inputs.items()))}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:KEY_LENGTH]
 
@@ -68,7 +68,8 @@ class Graph:
         default_factory=dict)
 
     def add(self, node: Node, variant: Variant, role: str) -> Node:
-        node.key = node_key(node.kind, node.config, node.inputs)
+        node.key = node_key(node.kind, node.config,
+                            {role: n.key for role, n in node.inputs.items()})
         existing = self.nodes.setdefault(node.key, node)
         existing.users.append((variant, role))
         return existing

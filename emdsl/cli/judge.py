@@ -58,11 +58,10 @@ def _built(kind: str, config: dict[str, Any], inputs: dict[str, Path], cache: Pa
     """Run stage ``kind`` into ``cache/kind/key`` unless it is already there."""
     import importlib
 
-    from emdsl.compile import Node, node_key
+    from emdsl.graph import node_key
     from stages.common import Stage, atomic_dir, log
 
-    fake = {role: Node(kind, {}, {}, key=key) for role, key in input_keys.items()}
-    key = node_key(kind, config, fake)
+    key = node_key(kind, config, input_keys)
     out = cache / kind / key
     if not out.is_dir():
         stage = Stage(f"{kind}-{key}", kind, key, config, out, None, inputs)
@@ -74,13 +73,14 @@ def _built(kind: str, config: dict[str, Any], inputs: dict[str, Path], cache: Pa
 
 
 def make_cli_judge(spec: dict[str, Any], cache: Path) -> Any:
+    from emdsl.kinds.judge_train import JUDGE_INPUT
     from stages.judging import JudgeCache, make_judge
 
     judge_dir = None
-    if spec["type"] in ("local", "probe"):
+    if spec["type"] in JUDGE_INPUT:  # built as the pipeline builds a judge stage's input
         model_dir, model_key = _built("model", spec["model"], {}, cache, {})
         judge_dir = model_dir
-        if spec["type"] == "probe":
+        if JUDGE_INPUT[spec["type"]] == "judge_train":
             judge_dir, _ = _built("judge_train", {"probe": spec}, {"model": model_dir}, cache,
                                   {"model": model_key})
     return make_judge(spec, judge_dir, None if spec["type"] == "probe"
@@ -88,9 +88,22 @@ def make_cli_judge(spec: dict[str, Any], cache: Path) -> Any:
 
 
 def read_pairs(path: Path) -> list[tuple[str, str] | None]:
-    """Each line's (question, answer), or None when it is not a usable record."""
+    """Each line's (question, answer), or None when it is not a usable record.
+
+    Lines end at ``\n`` only, as JSON Lines says: ``str.splitlines`` would also split inside
+    a record at U+2028 or U+0085 (valid unescaped in JSON), and shift every later score."""
+    from stages.common import StageError
+
     pairs: list[tuple[str, str] | None] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    lines = Path(path).read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for row, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise StageError(f"{path}:{row}: not UTF-8 (byte {e.start + 1}); save the file "
+                             "as UTF-8") from None
         try:
             r = json.loads(line)
         except ValueError:
