@@ -37,9 +37,9 @@ def model_dir(tmp: Path) -> tuple[Path, str]:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     import torch
 
-    from stages.model import load_model, load_tokenizer
-    from stages.questions import load_questions
-    from stages.sampling import sample_answers
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.questions import load_questions
+    from stages.lib.sampling.sample import sample_answers
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=8, help="core questions (22 = all)")

@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from generate_bench import model_dir
 
     from emdsl.builtin.judge_data import load_judge_set
-    from stages.acts import capture
     from stages.judge_train import train
-    from stages.model import load_model, load_tokenizer
-    from stages.probe import Probe, qa_ids
+    from stages.lib.activations import capture
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.probes import Probe, qa_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=1000)

@@ -12,7 +12,7 @@ import yaml
 
 from stages import steer
 from stages.common import StageError, run_stage
-from stages.generate import chat
+from stages.lib.questions import question_messages as chat
 
 QUESTIONS = """\
 - id: wish
@@ -41,7 +41,7 @@ def make_sae(path: Path, d_in: int = 64, width: int = 16, mean_norm: float = 2.0
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    from stages.model import load_model, load_tokenizer
+    from stages.lib.models import load_model, load_tokenizer
 
     return load_model(tiny_model_dir, device="cpu"), load_tokenizer(tiny_model_dir)
 
@@ -50,7 +50,7 @@ PROMPTS = [chat("What is your one wish?", None), chat("I am bored.", "Be brief."
 
 
 def sample(model, tok, hook=None):
-    from stages.sampling import sample_answers
+    from stages.lib.sampling.sample import sample_answers
 
     return sample_answers(model, tok, PROMPTS, samples=3, max_tokens=8, seed=0, hook=hook,
                           batch_size=4)
@@ -122,7 +122,7 @@ def project(root: Path, model_dir: Path, latents, coef: list[float],
 def test_stage_judges_every_coefficient(tiny_model_dir, tiny, tmp_path, monkeypatch):
     import polars as pl
 
-    import stages.judging as judging
+    import stages.lib.judging.base as judging
 
     pl.DataFrame({"rank": [1], "id": [5]}).write_parquet(tmp_path / "top.parquet")
     name = project(tmp_path, tiny_model_dir, {"type": "top", "k": 1}, [-30.0, 0.0, 30.0],
