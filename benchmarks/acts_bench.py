@@ -1,4 +1,5 @@
-"""Activation capture (stages.acts.iter_capture) vs a plain forward pass to the same layer.
+"""Activation capture (stages.lib.activations.iter_capture) vs a plain forward pass to the
+same layer.
 
 The baseline runs the decoder truncated to ``layer + 1`` blocks (``config.num_hidden_layers``
 lowered, which Llama-family models honour) on the same right-padded batches; capture runs

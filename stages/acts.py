@@ -241,10 +241,9 @@ def token_texts(tokenizer: Any, ids: Sequence[int]) -> list[str]:
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
-    from stages.lib.device import pick_device
+    from stages.lib.device import default_batch_size, pick_device
     from stages.lib.models import INFO_FILE as MODEL_INFO
     from stages.lib.models import load_model, load_tokenizer
-    from stages.lib.sampling.core import default_batch_size
 
     cfg = stage.config
     source, layer = cfg.get("source"), int(cfg["layer"])

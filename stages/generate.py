@@ -21,11 +21,10 @@ from stages.common import Stage, StageError, atomic_write_json, log, run_stage, 
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
-    from stages.lib.device import pick_device
+    from stages.lib.device import default_batch_size, pick_device
     from stages.lib.evaluation import answer_rows, eval_prompts, sampling_settings
     from stages.lib.models import INFO_FILE, load_model, load_tokenizer
     from stages.lib.questions import load_questions
-    from stages.lib.sampling.core import default_batch_size
     from stages.lib.sampling.sample import answers_from_folder, resolve_backend, sample_answers
 
     config = stage.config

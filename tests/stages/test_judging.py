@@ -1,4 +1,4 @@
-"""Judge backends, the verdict cache, metrics and the audit (stages/judging.py)."""
+"""Judge backends, the verdict cache, metrics and the audit (stages/lib/judging/)."""
 
 from __future__ import annotations
 

@@ -177,3 +177,34 @@ def test_layer_mismatch_is_an_error(tiny_model_dir, tmp_path, monkeypatch):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     assert run_stage("steer", steer.run, [name]) == 1
+
+
+def test_steer_samples_what_generate_samples(tiny_model_dir, tiny, tmp_path, monkeypatch):
+    """``evaluate(paraphrases=1)``: a steer (or realign) round asks the prompts the generate
+    stage asks (the first paraphrase of each question) and, for the same seed, gets its rows."""
+    import polars as pl
+
+    from stages import generate
+    from stages.lib.judged_eval import Evaluation
+
+    (tmp_path / "q.yaml").write_text(QUESTIONS)
+    ev = {**EVAL, "paraphrases": 1, "judge": {"type": "openai", "model": "unused"}}
+    sampling = ("questions", "samples", "paraphrases", "max_tokens", "temperature", "top_p",
+                "seed")
+    entry = {"kind": "generate", "key": "g1", "out": "gen",
+             "inputs": {"model": str(tiny_model_dir)},
+             "config": {**{k: ev[k] for k in sampling}, "device": "cpu"}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"stages": {"gen": entry}}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMX_JUDGE_CACHE", str(tmp_path / "cache"))
+    assert run_stage("generate", generate.run, ["gen"]) == 0
+    generated = pl.read_parquet(tmp_path / "gen/answers.parquet")
+
+    model, tok = tiny
+    evaluation = Evaluation(ev, None)
+    try:
+        round_answers = evaluation.answers(model, tok)
+    finally:
+        evaluation.judge.close()
+    assert generated["paraphrase_index"].to_list() == [0] * 4  # 2 questions × 2 samples
+    assert round_answers.equals(generated)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -50,21 +49,6 @@ class Batch:
 # Called once per batch; the returned context manager is active while that batch generates
 # (e.g. ``lambda b: residual_hook(model, layer, add_direction)`` from stages.lib.models).
 Hook = Callable[[Batch], AbstractContextManager[Any]]
-
-
-def default_batch_size(device: str, model: Any = None, seq_len: int | None = None) -> int:
-    """Sequences per batch: EMX_BATCH_SIZE, else 16 on a CPU (more barely helps with 2-16
-    cores); on CUDA what fits the free memory for ``seq_len`` tokens (``stages.lib.device``), or
-    64 without a model to measure."""
-    if os.environ.get("EMX_BATCH_SIZE"):
-        return max(1, int(os.environ["EMX_BATCH_SIZE"]))
-    if device == "cpu":
-        return 16
-    if model is not None and seq_len:
-        from stages.lib.device import auto_batch_size
-
-        return auto_batch_size(model, seq_len, device) or 64
-    return 64
 
 
 def encode_prompts(tokenizer: Any, prompts: Sequence[Messages]) -> list[list[int]]:

@@ -24,11 +24,11 @@ from typing import Any
 
 from stages.common import progress
 from stages.lib import registry
+from stages.lib.device import default_batch_size
 from stages.lib.sampling.core import (
     Batch,
     Hook,
     Messages,
-    default_batch_size,
     encode_prompts,
     left_pad,
     row_seed,
