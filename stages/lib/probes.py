@@ -1,4 +1,4 @@
-"""The probe judge: linear classifiers on a model's residual stream, trained, audited, applied.
+"""The probe judge's model: linear classifiers on a model's residual stream, trained, scored.
 
 Why a probe: a 135M chat model cannot *say* a good 0-100 verdict, but its residual stream still
 separates hostile, deceptive or dangerous answers from helpful ones. So (question, answer) is
@@ -466,8 +466,3 @@ class Probe:
                                                                     self.state))).tolist()
         return [(a, c) if ok else (None, None)
                 for a, c, ok in zip(al, co, e.present.tolist(), strict=True)]
-
-
-# --------------------------------------------------------------------------- as a judge
-
-

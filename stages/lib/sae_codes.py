@@ -11,7 +11,7 @@ from typing import Any
 
 from stages.common import StageError
 
-SOURCES = ("eval", "train")
+SOURCES = ("eval", "train")  # the token sources a diff stage encodes
 
 
 @dataclass

@@ -77,3 +77,15 @@ def test_dispatchers_use_the_registry():
         for family in registry.IMPLEMENTATIONS.values():
             for impl in family.values():
                 assert not re.search(rf"^\s*(?:from|import)\s+{re.escape(impl)}\b", text, re.M)
+
+
+def test_implementations_import_no_entry_module_and_no_sibling():
+    """An implementation's own closure (what the integrator adds for a config) holds shared
+    helpers only: no entry module and no other registered implementation."""
+    impls = {as_file(m) for family in registry.IMPLEMENTATIONS.values() for m in family.values()}
+    entries = {f"stages/{k}.py" for k in KINDS}
+    for path in impls:
+        closure = set(code_files(path.removeprefix("stages/").removesuffix(".py")))
+        assert path in closure
+        assert not closure & entries, path
+        assert not (closure - {path}) & impls, path

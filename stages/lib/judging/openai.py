@@ -31,12 +31,8 @@ def make(spec: dict[str, Any], judge_model_dir: Path | None, cache: Any) -> Judg
 
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
-
-
 FATAL_STATUS = {401: "the API key was rejected", 403: "access was refused",
                 404: "no such model or endpoint"}
-
-
 INT_TOKEN = re.compile(r"\s*(\d{1,3})\s*")
 
 

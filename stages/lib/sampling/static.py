@@ -128,5 +128,3 @@ class StaticDecoder:
         return out[:n].cpu(), lengths[:n].cpu()
 
 
-
-
