@@ -33,7 +33,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         method = registry.load("train", str(kind))
     except registry.UnknownImplementation:
         raise StageError(f"train: unknown type {kind!r}; expected "
-                         f"{' or '.join(registry.names('train'))}") from None
+                         f"{registry.listing('train')}") from None
     metrics = method.train(stage, out, results)
     log(stage, json.dumps({k: metrics[k] for k in ("steps", "final_loss", "seconds")}))
 

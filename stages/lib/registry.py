@@ -44,8 +44,14 @@ def register(family: str, name: str, module: str) -> None:
 
 
 def names(family: str) -> list[str]:
-    """The registered names of ``family``, sorted."""
-    return sorted(IMPLEMENTATIONS.get(family, {}))
+    """The registered names of ``family``, in registration order."""
+    return list(IMPLEMENTATIONS.get(family, {}))
+
+
+def listing(family: str) -> str:
+    """``a, b or c``: the names of ``family`` for an error message."""
+    known = names(family)
+    return " or ".join(filter(None, [", ".join(known[:-1]), *known[-1:]]))
 
 
 def module_path(family: str, name: str) -> str:

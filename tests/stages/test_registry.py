@@ -38,7 +38,9 @@ def test_every_implementation_loads_and_speaks_its_family_protocol():
 def test_config_values_are_registered():
     assert registry.names("judge") == ["local", "openai", "probe"]
     assert registry.names("sampler") == ["plain", "static", "vllm"]
-    assert registry.names("train") == ["grpo", "sft"]
+    assert registry.names("train") == ["sft", "grpo"]
+    assert registry.listing("judge") == "local, openai or probe"
+    assert registry.listing("train") == "sft or grpo"
     assert registry.candidates("sampler", "auto") == [
         registry.module_path("sampler", n) for n in ("vllm", "static", "plain")]
     assert registry.candidates("judge", "local") == ["stages.lib.judging.local"]

@@ -21,5 +21,5 @@ def make_judge(spec: dict[str, Any], judge_model_dir: Path | None, cache: Any) -
         backend = registry.load("judge", str(kind))
     except registry.UnknownImplementation:
         raise StageError(f"unknown judge type {kind!r} (expected "
-                         f"{', '.join(registry.names('judge'))}); re-run `emx compile`") from None
+                         f"{registry.listing('judge')}); re-run `emx compile`") from None
     return backend.make(spec, judge_model_dir, cache)
