@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stages.lib.questions import Question, question_messages
+from stages.lib.chat import question_messages
+from stages.lib.questions import Question
 
 # answers.parquet's columns, one row per answer
 ANSWER_COLUMNS = ("question_id", "paraphrase_index", "question", "system", "sample", "answer",

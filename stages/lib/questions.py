@@ -155,9 +155,3 @@ def _parse_entry(where: str, qid: str, entry: dict[str, Any]) -> Question:
                     theme=entry.get("theme") if isinstance(entry.get("theme"), str) else None,
                     judge_prompts=dict(judge_prompts) if judge_prompts else None,
                     samples=samples)
-
-
-def question_messages(question: str, system: str | None) -> list[dict[str, str]]:
-    """The messages sent for one paraphrase: the system prompt (if any) as a system message."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return [*messages, {"role": "user", "content": question}]
