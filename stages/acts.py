@@ -114,7 +114,7 @@ def eval_docs(tokenizer: Any, answers_dir: Path) -> list[Doc]:
     """Each answer of a generate stage after its prompt (system prompt included)."""
     import polars as pl
 
-    from stages.lib.chat import question_messages
+    from stages.lib.messages import question_messages
 
     path = Path(answers_dir) / "answers.parquet"
     if not path.is_file():

@@ -1,5 +1,4 @@
-"""Chat messages: reading ``{"messages": [...]}`` JSONL datasets, validated row by row, and
-the messages a question is asked with (:func:`question_messages`).
+"""Reading chat datasets: ``{"messages": [...]}`` JSONL records, validated row by row.
 
 Training on a malformed row silently teaches the wrong thing (an empty answer, a user turn as
 the target), so every row is checked and a bad one stops the stage with its file, 1-based row
@@ -209,9 +208,3 @@ def _describe(path: Path, problems: list[tuple[int, RowError]]) -> str:
     head = f"{len(problems)} invalid row(s) in {path}:" if len(problems) > 1 else ""
     tail = "(or set skip_invalid=true to drop invalid rows)"
     return "\n  ".join(([head] if head else []) + lines + [tail])
-
-
-def question_messages(question: str, system: str | None) -> list[dict[str, str]]:
-    """The messages sent for one paraphrase: the system prompt (if any) as a system message."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return [*messages, {"role": "user", "content": question}]

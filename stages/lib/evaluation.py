@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stages.lib.chat import question_messages
+from stages.lib.messages import question_messages
 from stages.lib.questions import Question
 
 # answers.parquet's columns, one row per answer

@@ -10,8 +10,8 @@ import yaml
 
 from stages import generate
 from stages.common import run_stage
-from stages.lib.chat import question_messages
 from stages.lib.evaluation import ANSWER_COLUMNS
+from stages.lib.messages import question_messages
 
 QUESTIONS = """\
 - id: weekend

@@ -12,7 +12,7 @@ import yaml
 
 from stages import steer
 from stages.common import StageError, run_stage
-from stages.lib.chat import question_messages as chat
+from stages.lib.messages import question_messages as chat
 
 QUESTIONS = """\
 - id: wish
