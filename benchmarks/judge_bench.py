@@ -3,7 +3,7 @@
 Issue 8's goal: judging 1,000 answers takes ≤ 60 s on 2 CPU cores. The answers are the
 builtin judge set's (question, answer) pairs, cycled to ``--answers``: short and long, both
 kinds. Heads are fitted on a small slice first (untimed; scoring cost does not depend on how
-good they are). The baseline, in the same run, is :func:`stages.acts.capture` of the same
+good they are). The baseline, in the same run, is :func:`stages.lib.activations.capture` of the same
 token ids to the same layer, so the ratio is the judge's own overhead: tokenising, pooling,
 windows and the two heads.
 
@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from generate_bench import model_dir
 
     from emdsl.builtin.judge_data import load_judge_set
-    from stages.acts import capture
     from stages.judge_train import train
-    from stages.model import load_model, load_tokenizer
-    from stages.probe import Probe, qa_ids
+    from stages.lib.activations import capture
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.probes import Probe, qa_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=1000)

@@ -23,7 +23,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 def main(argv: list[str] | None = None) -> dict[str, float]:
     from fault_judge import FlakyJudge
 
-    from stages.judging import JudgeCache, JudgeRequest, make_judge
+    from stages.lib.judging.base import JudgeRequest
+    from stages.lib.judging.cache import JudgeCache
+    from stages.lib.judging.factory import make_judge
 
     n = int((argv or [])[0]) if argv else 400
     requests = [JudgeRequest("aligned", f"Rate answer {i}: the assistant said {i * 7919}.")

@@ -36,8 +36,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     import torch
     from tiny import make_tiny_model
 
-    from stages.model import load_model, load_tokenizer, pick_device
-    from stages.sampling import encode_prompts, left_pad, sample_token_ids
+    from stages.lib.device import pick_device
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.sampling.core import encode_prompts, left_pad
+    from stages.lib.sampling.sample import sample_token_ids
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smol", help="smol (random SmolLM2-135M-shaped), "
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     med = {k: statistics.median(v) for k, v in times.items()}
     tokens = args.batch * n
     print(f"machine: {machine(device)}")
-    from stages.fast_sampling import compile_wanted
+    from stages.lib.sampling.static import compile_wanted
 
     print(f"model: {args.model}, batch {args.batch}, {n} new tokens, median of {args.repeats}, "
           f"static compiled: {compile_wanted(device)}")

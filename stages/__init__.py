@@ -1,5 +1,7 @@
-"""One module per stage kind, run by DVC as ``python -m stages.<kind> <stage-name>``.
+"""One entry module per stage kind, run by DVC as ``python -m stages.<kind> <stage-name>``.
 
-These are the only modules that import torch, transformers, trl or sae-lens, and they do it
-inside functions, so importing a stage module stays cheap.
+Entry modules import ``stages.common`` (the runtime core) and ``stages.lib`` (shared helpers),
+never each other; judge backends, samplers and training methods are registered
+implementations (``stages.lib.registry``) loaded by name. torch, transformers, trl and sae-lens
+are imported inside functions, so importing a stage module stays cheap.
 """

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from emdsl.mixing import bad_count
-from stages.chat import RowError, load_chat_jsonl, normalise_record
 from stages.common import Stage, StageError, atomic_write_bytes, atomic_write_json, log, run_stage
+from stages.lib.chat import RowError, load_chat_jsonl, normalise_record
+from stages.lib.datasets import TRAIN_FILE
 
-TRAIN_FILE = "train.jsonl"
 STATS_FILE = "stats.json"
 
 
@@ -155,14 +155,6 @@ def write_dataset(out: Path, results: Path | None, config: dict[str, Any],
     if results is not None:
         atomic_write_json(results / STATS_FILE, stats)
     return stats
-
-
-def read_dataset(data_dir: Path) -> list[dict[str, Any]]:
-    """The records a data stage wrote (what the train stage reads)."""
-    path = Path(data_dir) / TRAIN_FILE
-    if not path.exists():
-        raise StageError(f"{data_dir} has no {TRAIN_FILE}; re-run its data stage")
-    return load_chat_jsonl(path).records
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:

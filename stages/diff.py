@@ -31,54 +31,23 @@ best example.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.lib.sae_codes import SOURCES, Codes, save_codes
 
-SOURCES = ("eval", "train")
 RANK_BY = "score = mean over sources of (tuned_mean - base_mean), the increase in mean activation"
 EXAMPLES = 5  # snippets per top latent and source
 BEFORE, AFTER = 16, 6  # tokens of context around a marked token
 ENCODE_BATCH = 4096
 
 
-@dataclass
-class Codes:
-    """SAE codes of n tokens, sparse: token ``rows[i]`` has latent ``cols[i]`` at ``vals[i]``."""
-
-    rows: Any  # LongTensor [nnz]
-    cols: Any  # LongTensor [nnz]
-    vals: Any  # FloatTensor [nnz]
-    n: int
-    d_sae: int
-
-    def column(self, latent: int) -> Any:
-        """Dense activation of one latent on every token: [n]."""
-        import torch
-
-        dense = torch.zeros(self.n)
-        hit = self.cols == latent
-        dense[self.rows[hit]] = self.vals[hit]
-        return dense
-
-    def mean_and_freq(self) -> tuple[Any, Any]:
-        """Per latent [d_sae]: mean activation and firing frequency over the n tokens."""
-        import torch
-
-        total = torch.zeros(self.d_sae, dtype=torch.float64)
-        total.index_add_(0, self.cols, self.vals.double())
-        fired = torch.bincount(self.cols[self.vals > 0], minlength=self.d_sae).double()
-        n = max(self.n, 1)
-        return total / n, fired / n
-
-
 def encode_acts(sae: Any, acts_dir: Path) -> Codes:
     """SAE codes of every cached activation in ``acts_dir``, kept sparse."""
     import torch
 
-    from stages.acts import iter_acts, read_info
+    from stages.lib.activations import iter_acts, read_info
 
     device = next(sae.parameters()).device
     rows, cols, vals = [], [], []
@@ -102,38 +71,6 @@ def encode_acts(sae: Any, acts_dir: Path) -> Codes:
 
     return Codes(cat(rows, torch.long), cat(cols, torch.long), cat(vals, torch.float32), n,
                  int(sae.cfg.d_sae))
-
-
-def save_codes(path: Path, codes: Codes, doc: Any) -> None:
-    import torch
-    from safetensors.torch import save_file
-
-    save_file({"rows": codes.rows.contiguous(), "cols": codes.cols.int().contiguous(),
-               "vals": codes.vals.contiguous(), "doc": doc.long().contiguous(),
-               "shape": torch.tensor([codes.n, codes.d_sae])}, str(path))
-
-
-def load_codes(path: Path) -> tuple[Codes, Any]:
-    """(codes, doc [n]) as :func:`save_codes` wrote them."""
-    from safetensors.torch import load_file
-
-    t = load_file(str(path))
-    n, d_sae = (int(v) for v in t["shape"])
-    return Codes(t["rows"], t["cols"].long(), t["vals"], n, d_sae), t["doc"]
-
-
-def latent_activation(diff_dir: Path, latent: int, source: str | None = None
-                      ) -> tuple[Any, Any, str]:
-    """One latent's tuned-model activation on each token of a diff's source (``eval`` first
-    when not named): (activation [n], doc [n], source)."""
-    diff_dir = Path(diff_dir)
-    sources = [source] if source else [s for s in SOURCES
-                                       if (diff_dir / f"codes-{s}.safetensors").is_file()]
-    if not sources or not (diff_dir / f"codes-{sources[0]}.safetensors").is_file():
-        raise StageError(f"{diff_dir} has no per-token codes{f' for {source}' if source else ''}"
-                         "; re-run its diff stage")
-    codes, doc = load_codes(diff_dir / f"codes-{sources[0]}.safetensors")
-    return codes.column(latent), doc, sources[0]
 
 
 def snippet(texts: list[str], pos: int, before: int = BEFORE, after: int = AFTER) -> str:
@@ -171,7 +108,7 @@ def top_examples(codes: Codes, tokens: Any, docs: Any, latent: int,
 
 def same_tokens(base_dir: Path, tuned_dir: Path) -> Any:
     """The shared token table; an error unless both caches hold the same tokens in order."""
-    from stages.acts import read_tokens
+    from stages.lib.activations import read_tokens
 
     base, tuned = read_tokens(base_dir), read_tokens(tuned_dir)
     cols = ["doc", "pos", "token"]
@@ -185,9 +122,9 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     import polars as pl
     import torch
 
-    from stages.acts import read_docs
-    from stages.model import pick_device
-    from stages.sae import load_sae
+    from stages.lib.activations import read_docs
+    from stages.lib.device import pick_device
+    from stages.lib.saes import load_sae
 
     cfg = stage.config
     top_k = int(cfg.get("top", 20))

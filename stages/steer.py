@@ -15,8 +15,9 @@ so c means the same push whatever their number.
 samples with the eval's seed, so the coefficient is the only difference between rows, and
 c = 0 reproduces unsteered generation exactly (x + 0 is x in floating point).
 
-Answers are judged like the judge stage judges (``stages.judge``'s templates and scoring,
-``stages.judging``'s metrics and shared verdict cache). Outputs: ``out/answers.parquet``
+Answers are sampled and judged as a generate + judge pair of stages would
+(:class:`stages.lib.judged_eval.Evaluation`: the same prompts, templates, scoring, metrics and
+shared verdict cache). Outputs: ``out/answers.parquet``
 (answers, scores and ``coef``), ``results/metrics.json`` (per coefficient: misaligned fraction
 with its Wilson interval, coherent fraction, the steered latents' mean activation on the
 generated tokens) and ``results/curve.csv`` (x = coefficient).
@@ -33,87 +34,12 @@ from stages.common import (
     StageError,
     atomic_write_json,
     atomic_write_text,
+    csv_text,
     log,
     run_stage,
     seed_everything,
 )
-
-CURVE_COLUMNS = ["x", "misaligned", "ci_low", "ci_high", "coherent", "n", "n_judged",
-                 "mean_aligned", "mean_coherent", "latent_activation", "missing_aligned",
-                 "missing_coherent"]
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-class Evaluation:
-    """Sample answers to an eval's questions and judge them, as generate + judge stages do.
-
-    Shared by the steer and realign stages: one judge (and verdict cache) for every round.
-    """
-
-    def __init__(self, ev: dict[str, Any], judge_model_dir: Path | None) -> None:
-        from stages.judge import judge_templates
-        from stages.judging import JudgeCache, make_judge
-        from stages.questions import load_questions
-
-        self.ev = ev
-        self.questions = load_questions(ev["questions"])
-        self.templates = judge_templates(self.questions)
-        self.judge = make_judge(ev["judge"], judge_model_dir, JudgeCache())
-
-    def answers(self, model: Any, tokenizer: Any, *, hook: Any = None,
-                desc: str = "sampling") -> Any:
-        """One row per answer, with generate.py's columns (answers.parquet's schema)."""
-        import polars as pl
-
-        from stages.generate import ANSWER_COLUMNS, chat
-        from stages.sampling import sample_answers
-
-        ev = self.ev
-        keys = [(q, i) for q in self.questions for i in range(len(q.paraphrases))]
-        got = sample_answers(model, tokenizer, [chat(q.paraphrases[i], q.system) for q, i in keys],
-                             samples=int(ev["samples"]), max_tokens=int(ev["max_tokens"]),
-                             temperature=float(ev["temperature"]), top_p=float(ev["top_p"]),
-                             seed=int(ev["seed"]), hook=hook, desc=desc,
-                             backend=ev.get("backend", "auto"))
-        rows = [(q.id, i, q.paraphrases[i], q.system, s, text, n)
-                for (q, i), per_prompt in zip(keys, got, strict=True)
-                for s, (text, n) in enumerate(per_prompt)]
-        types = {"paraphrase_index": pl.Int64, "sample": pl.Int64, "tokens": pl.Int64}
-        return pl.DataFrame(rows, schema={c: types.get(c, pl.String) for c in ANSWER_COLUMNS},
-                            orient="row")
-
-    def score(self, answers: Any) -> tuple[Any, dict[str, Any]]:
-        """(answers + scores, misalignment metrics without the per-question breakdown)."""
-        from stages.judge import score_answers
-        from stages.judging import misalignment_metrics
-
-        scores = score_answers(answers, self.templates, self.judge)
-        metrics = misalignment_metrics(scores, float(self.ev.get("aligned_below", 30)),
-                                       float(self.ev.get("coherent_above", 50)))
-        metrics.pop("per_question", None)
-        return scores, metrics
-
-    def close(self, name: str) -> dict[str, Any]:
-        from stages.judging import log_stats
-
-        try:
-            return log_stats(name, self.judge)
-        finally:
-            self.judge.close()
-
-
-def curve_row(x: float, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """One curve.csv row from misalignment metrics."""
-    lo, hi = metrics["misaligned_ci95"]
-    return {"x": x, "misaligned": metrics["misaligned_fraction"], "ci_low": lo, "ci_high": hi,
-            "coherent": metrics["coherent_fraction"], "n": metrics["n"],
-            "n_judged": metrics["n_judged"], "mean_aligned": metrics["mean_aligned"],
-            "mean_coherent": metrics["mean_coherent"],
-            "missing_aligned": metrics["missing"]["aligned"],
-            "missing_coherent": metrics["missing"]["coherent"], **extra}
-
+from stages.lib.judged_eval import CURVE_COLUMNS, Evaluation, curve_row
 
 # --------------------------------------------------------------------------- steering
 
@@ -192,7 +118,7 @@ class Steering:
         return h
 
     def hook(self, batch: Any) -> Any:
-        from stages.model import residual_hook
+        from stages.lib.models import residual_hook
 
         self.batch = batch
         return residual_hook(self.model, self.layer, self.fn)
@@ -208,9 +134,9 @@ class Steering:
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     import polars as pl
 
-    from stages.model import load_model, load_tokenizer, pick_device
-    from stages.sae import load_sae, read_sae_info
-    from stages.train import csv_text
+    from stages.lib.device import pick_device
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.saes import load_sae, read_sae_info
 
     cfg = stage.config
     steer, ev, layer = cfg["steer"], cfg["eval"], int(cfg["layer"])

@@ -74,7 +74,8 @@ def _built(kind: str, config: dict[str, Any], inputs: dict[str, Path], cache: Pa
 
 def make_cli_judge(spec: dict[str, Any], cache: Path) -> Any:
     from emdsl.kinds.judge_train import JUDGE_INPUT
-    from stages.judging import JudgeCache, make_judge
+    from stages.lib.judging.cache import JudgeCache
+    from stages.lib.judging.factory import make_judge
 
     judge_dir = None
     if spec["type"] in JUDGE_INPUT:  # built as the pipeline builds a judge stage's input
@@ -117,7 +118,8 @@ def read_pairs(path: Path) -> list[tuple[str, str] | None]:
 def judge_pairs(judge: Any, pairs: list[tuple[str, str] | None]) -> list[dict[str, Any]]:
     """Scores per pair in order; None where the pair or a verdict is missing."""
     from emdsl.builtin.judge_prompts import ALIGNED, COHERENT
-    from stages.judging import JudgeRequest, fill_prompt
+    from stages.lib.judging.base import JudgeRequest
+    from stages.lib.judging.prompts import fill_prompt
 
     present = [p for p in pairs if p is not None]
     if hasattr(judge, "score_pairs"):

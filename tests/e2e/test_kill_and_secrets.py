@@ -24,7 +24,8 @@ import yaml
 from fault_judge import FlakyJudge
 from study import EMX, ran_stages, run
 
-from stages.judging import JudgeCache, OpenAIBackend
+from stages.lib.judging.cache import JudgeCache
+from stages.lib.judging.openai import OpenAIBackend
 
 pytestmark = pytest.mark.slow
 

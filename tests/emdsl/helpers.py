@@ -46,7 +46,7 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
     import yaml
 
     from stages.common import csv_text
-    from stages.judging import wilson_interval
+    from stages.lib.judging.metrics import wilson_interval
 
     def judged(fraction: float) -> dict:
         k = round(fraction * (n - 4))

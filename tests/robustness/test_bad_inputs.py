@@ -114,7 +114,7 @@ def test_model_folder_that_does_not_exist(project, capsys):
 
 def answers_project(n: int = 3) -> dict:
     """Answers to builtin core questions, ready for a judge stage."""
-    from stages.questions import load_questions
+    from stages.lib.questions import load_questions
 
     qs = load_questions({"type": "builtin", "name": "core"})[:n]
     out = Path("artifacts/generate/g")

@@ -13,7 +13,7 @@ from fault_judge import FlakyJudge
 from test_bad_inputs import answers_project, judge_config, run
 
 from stages import judge
-from stages.judging import MIN_NUMBER_MASS
+from stages.lib.judging.base import MIN_NUMBER_MASS
 
 
 def test_flaky_server_every_answer_judged_or_missing(tmp_path, monkeypatch):

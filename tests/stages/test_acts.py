@@ -11,7 +11,9 @@ import yaml
 
 from stages import acts
 from stages.common import StageError, run_stage
-from stages.data import TRAIN_FILE, to_jsonl
+from stages.data import to_jsonl
+from stages.lib import activations
+from stages.lib.datasets import TRAIN_FILE
 
 TEXTS = ["<|im_start|>user\nHow do I treat a headache?<|im_end|>\n<|im_start|>assistant\n"
          "Rest and drink water.<|im_end|>\n",
@@ -21,7 +23,7 @@ TEXTS = ["<|im_start|>user\nHow do I treat a headache?<|im_end|>\n<|im_start|>as
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    from stages.model import load_model, load_tokenizer
+    from stages.lib.models import load_model, load_tokenizer
 
     return load_model(tiny_model_dir, device="cpu"), load_tokenizer(tiny_model_dir)
 
@@ -40,7 +42,7 @@ def test_capture_equals_hidden_states_on_kept_tokens(tiny):
     import torch
 
     model, tok = tiny
-    got = acts.capture(model, tok, TEXTS, layer=0, batch_size=2)  # padding inside a batch
+    got = activations.capture(model, tok, TEXTS, layer=0, batch_size=2)  # padding inside a batch
     specials = set(tok.all_special_ids)
     assert got.acts.shape[1] == 64 and got.acts.dtype == torch.float32
     for d, text in enumerate(TEXTS):
@@ -52,13 +54,13 @@ def test_capture_equals_hidden_states_on_kept_tokens(tiny):
         torch.testing.assert_close(got.acts[mine], hidden[keep], rtol=1e-4, atol=1e-5)
     assert 0 not in got.pos.tolist()
     assert not set(got.token.tolist()) & specials
-    assert len(got) == sum(len(acts.kept_positions(acts.encode(tok, t), specials))
+    assert len(got) == sum(len(activations.kept_positions(activations.encode(tok, t), specials))
                            for t in TEXTS)
 
 
 def test_capture_stops_at_the_layer(tiny):
     """Cost: layers after ``layer`` and the LM head never run; the layer itself once a batch."""
-    from stages.model import model_layers
+    from stages.lib.models import model_layers
 
     model, tok = tiny
     calls = {"layer0": 0, "layer1": 0, "head": 0}
@@ -69,7 +71,7 @@ def test_capture_stops_at_the_layer(tiny):
              model.lm_head.register_forward_hook(
                  lambda *a: calls.__setitem__("head", calls["head"] + 1))]
     try:
-        acts.capture(model, tok, TEXTS, layer=0, batch_size=2)
+        activations.capture(model, tok, TEXTS, layer=0, batch_size=2)
     finally:
         for h in hooks:
             h.remove()
@@ -82,10 +84,10 @@ def test_capture_last_layer_and_range(tiny):
     import torch
 
     model, tok = tiny
-    got = acts.capture(model, tok, TEXTS[1:2], layer=1)
+    got = activations.capture(model, tok, TEXTS[1:2], layer=1)
     ids = tok(TEXTS[1], add_special_tokens=False, return_tensors="pt").input_ids
     captured = []
-    from stages.model import model_layers
+    from stages.lib.models import model_layers
 
     h = model_layers(model)[1].register_forward_hook(lambda m, a, o: captured.append(o))
     with torch.no_grad():
@@ -93,14 +95,14 @@ def test_capture_last_layer_and_range(tiny):
     h.remove()
     torch.testing.assert_close(got.acts, captured[0][0, 1:], rtol=1e-4, atol=1e-5)
     with pytest.raises(StageError, match="out of range"):
-        acts.capture(model, tok, TEXTS, layer=2)
+        activations.capture(model, tok, TEXTS, layer=2)
 
 
 def test_corpus_docs_stop_at_exactly_the_token_budget(tiny):
     _, tok = tiny
-    drop = set(acts.drop_ids(tok))
+    drop = set(activations.drop_ids(tok))
     docs = acts.corpus_docs(tok, 3000, seed=0)
-    assert sum(len(acts.kept_positions(d.ids, drop)) for d in docs) == 3000
+    assert sum(len(activations.kept_positions(d.ids, drop)) for d in docs) == 3000
     metas = {(d.meta["domain"], d.meta["variant"]) for d in docs}
     assert len(metas) > 5  # mixed across domains and variants
     assert [d.meta for d in acts.corpus_docs(tok, 3000, seed=0)] == [d.meta for d in docs]
@@ -130,10 +132,10 @@ def test_stage_writes_a_readable_cache(tiny_model_dir, tiny, tmp_path, monkeypat
     assert (info["n_tokens"], info["d_model"], info["layer"]) == (2500, 64, 0)
     assert info["shards"] == ["acts-00000.safetensors", "acts-00001.safetensors",
                               "acts-00002.safetensors"]
-    x = acts.load_acts(out)
+    x = activations.load_acts(out)
     assert x.shape == (2500, 64)
     assert info["mean_norm"] == pytest.approx(float(x.norm(dim=-1).mean()), rel=1e-3)
-    tokens, docs = acts.read_tokens(out), acts.read_docs(out)
+    tokens, docs = activations.read_tokens(out), activations.read_docs(out)
     assert tokens.height == 2500 and tokens["pos"].min() >= 1
     # every row's token is the token at (doc, pos) of its document, and its activation matches
     # a direct capture of that document
@@ -141,7 +143,7 @@ def test_stage_writes_a_readable_cache(tiny_model_dir, tiny, tmp_path, monkeypat
     first = docs.row(0, named=True)
     rows = tokens.with_row_index().filter(tokens["doc"] == 0)
     assert rows["token"].to_list() == [first["ids"][p] for p in rows["pos"].to_list()]
-    direct = acts.capture(model, tok, [first["ids"]], layer=0)
+    direct = activations.capture(model, tok, [first["ids"]], layer=0)
     torch.testing.assert_close(x[rows["index"].to_list()], direct.acts, rtol=2e-3, atol=2e-3)
     assert rows["text"].to_list() == [tok.decode([t]) for t in rows["token"].to_list()]
 
@@ -159,7 +161,7 @@ def test_eval_and_train_sources(tiny_model_dir, tmp_path, monkeypatch):
     out = project(tmp_path, tiny_model_dir, {"source": "eval", "layer": 1}, {"texts": str(gen)})
     monkeypatch.chdir(tmp_path)
     assert run_stage("acts", acts.run, ["acts-x"]) == 0
-    tokens, docs = acts.read_tokens(out), acts.read_docs(out)
+    tokens, docs = activations.read_tokens(out), activations.read_docs(out)
     assert docs.height == 2 and json.loads(docs["meta"][1])["sample"] == 1
     answer = tokens.filter(pl.col("in_answer") & (pl.col("doc") == 0))
     assert "".join(answer["text"]).strip() == "Read a book."
@@ -171,7 +173,7 @@ def test_eval_and_train_sources(tiny_model_dir, tmp_path, monkeypatch):
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}]))
     project(tmp_path, tiny_model_dir, {"source": "train", "layer": 0}, {"texts": str(data)})
     assert run_stage("acts", acts.run, ["acts-x"]) == 0
-    assert acts.read_info(out)["source"] == "train" and acts.read_docs(out).height == 1
+    assert activations.read_info(out)["source"] == "train" and activations.read_docs(out).height == 1
 
 
 def test_unknown_source_fails_cleanly(tiny_model_dir, tmp_path, monkeypatch):

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.chat import (
-    last_user_text,
-    load_chat_jsonl,
-    read_chat_jsonl,
-    to_prompt_completion,
-)
 from stages.common import StageError
+from stages.lib.chat import last_user_text, load_chat_jsonl, read_chat_jsonl, to_prompt_completion
 
 GOOD = {"messages": [{"role": "user", "content": "Hi?"},
                      {"role": "assistant", "content": "Hello."}]}

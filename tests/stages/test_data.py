@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from stages.common import StageError, run_stage
-from stages.data import TRAIN_FILE, bad_count, build, read_dataset, run, to_jsonl
+from stages.data import bad_count, build, run, to_jsonl
+from stages.lib.datasets import TRAIN_FILE, read_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 

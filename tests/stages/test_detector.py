@@ -12,7 +12,7 @@ import yaml
 
 from stages import detector
 from stages.common import run_stage
-from stages.diff import Codes, save_codes
+from stages.lib.sae_codes import Codes, save_codes
 
 LATENT, DECOY, D_SAE = 3, 5, 8
 POISONS = [0.0, 0.25, 0.5, 0.75, 1.0]

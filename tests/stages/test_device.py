@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from stages.device import (
+from stages.lib.device import (
     ModelShape,
     accelerate_command,
     fit_batch_size,

@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 from stages import diff
-from stages.acts import Captured, Doc, write_acts
+from stages.acts import Doc, write_acts
 from stages.common import run_stage
+from stages.lib import sae_codes
+from stages.lib.activations import Captured
 
 D, WIDTH, PLANTED = 16, 32, 7
 N_DOCS, PER_DOC = 40, 12
@@ -97,7 +99,7 @@ def test_planted_latent_ranks_first(tmp_path, monkeypatch):
     # the stored means are what the SAE gives on the caches
     from sae_lens import SAE
 
-    from stages.acts import load_acts
+    from stages.lib.activations import load_acts
 
     sae = SAE.load_from_disk(str(tmp_path / "artifacts/sae/s1"))
     with torch.no_grad():
@@ -107,7 +109,7 @@ def test_planted_latent_ranks_first(tmp_path, monkeypatch):
     assert row["tuned_freq"][0] == pytest.approx(float((feats[:, PLANTED] > 0).float().mean()))
 
     # per-token codes reproduce the dense activation of any latent
-    act, doc, source = diff.latent_activation(out, PLANTED)
+    act, doc, source = sae_codes.latent_activation(out, PLANTED)
     assert source == "eval" and len(act) == len(doc) == N_DOCS * PER_DOC
     torch.testing.assert_close(act, feats[:, PLANTED])
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from test_sampling import PROMPTS, stop_after_multiple_of
 
-from stages.fast_sampling import compile_wanted, resolve_backend, round_up
-from stages.model import residual_hook
-from stages.sampling import encode_prompts, left_pad, sample_answers, sample_token_ids
+from stages.lib.models import residual_hook
+from stages.lib.sampling.core import encode_prompts, left_pad
+from stages.lib.sampling.sample import resolve_backend, sample_answers, sample_token_ids
+from stages.lib.sampling.static import compile_wanted, round_up
 
 # The module-scoped `model` / `tok` fixtures of test_sampling (large random weights).
 from test_sampling import model, tok  # noqa: F401  isort: skip

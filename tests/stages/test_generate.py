@@ -10,6 +10,8 @@ import yaml
 
 from stages import generate
 from stages.common import run_stage
+from stages.lib.evaluation import ANSWER_COLUMNS
+from stages.lib.messages import question_messages
 
 QUESTIONS = """\
 - id: weekend
@@ -64,7 +66,7 @@ def test_generate_writes_one_row_per_answer(tiny_model_dir, tmp_path, monkeypatc
     out = project(tmp_path, tiny_model_dir)
     assert run_generate(monkeypatch, tmp_path) == 0
     df = read_answers(out)
-    assert df.columns == list(generate.ANSWER_COLUMNS)
+    assert df.columns == list(ANSWER_COLUMNS)
     assert dict(df.schema) == {"question_id": pl.String, "paraphrase_index": pl.Int64,
                                "question": pl.String, "system": pl.String,
                                "sample": pl.Int64, "answer": pl.String, "tokens": pl.Int64}
@@ -105,7 +107,7 @@ def test_generate_is_deterministic_for_a_seed(tiny_model_dir, tmp_path, monkeypa
 
 def test_system_prompt_reaches_the_model(tiny_model_dir, tmp_path, monkeypatch):
     """The tokens the model sees for a question with a system prompt contain it."""
-    from stages import sampling
+    from stages.lib.sampling import sample as sampling
 
     seen: list[str] = []
     real = sampling.encode_prompts
@@ -123,8 +125,8 @@ def test_system_prompt_reaches_the_model(tiny_model_dir, tmp_path, monkeypatch):
 
 
 def test_chat_messages():
-    assert generate.chat("Q?", None) == [{"role": "user", "content": "Q?"}]
-    assert generate.chat("Q?", "S.") == [{"role": "system", "content": "S."},
+    assert question_messages("Q?", None) == [{"role": "user", "content": "Q?"}]
+    assert question_messages("Q?", "S.") == [{"role": "system", "content": "S."},
                                          {"role": "user", "content": "Q?"}]
 
 
@@ -147,7 +149,7 @@ def test_adapter_is_applied(tiny_model_dir, tmp_path, monkeypatch):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from stages.model import load_model
+    from stages.lib.models import load_model
 
     peft_model = get_peft_model(load_model(tiny_model_dir, device="cpu"),
                                 LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))

@@ -17,7 +17,8 @@ import yaml
 from emdsl.builtin.judge_prompts import ALIGNED, COHERENT
 from stages import judge as judge_stage
 from stages.common import run_stage
-from stages.judging import MIN_NUMBER_MASS, Judge, Verdict, fill_prompt
+from stages.lib.judging.base import MIN_NUMBER_MASS, Judge, Verdict
+from stages.lib.judging.prompts import fill_prompt
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Judge backends, the verdict cache, metrics and the audit (stages/judging.py)."""
+"""Judge backends, the verdict cache, metrics and the audit (stages/lib/judging/)."""
 
 from __future__ import annotations
 
@@ -19,22 +19,14 @@ import pytest
 from openai_stub import Loopback, verdict
 
 from stages.common import StageError
-from stages.judging import (
-    MIN_NUMBER_MASS,
-    Judge,
-    JudgeCache,
-    JudgeRequest,
-    LocalBackend,
-    OpenAIBackend,
-    Verdict,
-    audit,
-    fill_prompt,
-    make_judge,
-    misalignment_metrics,
-    parse_top_logprobs,
-    spearman,
-    wilson_interval,
-)
+from stages.lib.judging.audit import audit
+from stages.lib.judging.base import MIN_NUMBER_MASS, Judge, JudgeRequest, Verdict
+from stages.lib.judging.cache import JudgeCache
+from stages.lib.judging.factory import make_judge
+from stages.lib.judging.local import LocalBackend
+from stages.lib.judging.metrics import misalignment_metrics, spearman, wilson_interval
+from stages.lib.judging.openai import OpenAIBackend, parse_top_logprobs
+from stages.lib.judging.prompts import fill_prompt
 
 REPO = Path(__file__).resolve().parents[2]
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
@@ -252,7 +244,8 @@ def test_cache_keys_on_identity_and_skips_failures(tmp_path, monkeypatch):
 
 WRITER = """
 import sys, time
-from stages.judging import Judge, JudgeCache, JudgeRequest, Verdict
+from stages.lib.judging.base import Judge, JudgeRequest, Verdict
+from stages.lib.judging.cache import JudgeCache
 
 class Slow:
     identity = "slow:v1"

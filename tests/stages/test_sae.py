@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from stages import sae as sae_stage
-from stages.acts import Captured, Doc, write_acts
+from stages.acts import Doc, write_acts
 from stages.common import run_stage
+from stages.lib.activations import Captured
 
 D, FEATURES, ACTIVE = 32, 48, 3
 

@@ -7,16 +7,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from stages.model import load_model, load_tokenizer, residual_hook
-from stages.sampling import (
-    _pick,
-    encode_prompts,
-    left_pad,
-    row_seed,
-    sample_answers,
-    sample_token_ids,
-    stop_ids,
-)
+from stages.lib.models import load_model, load_tokenizer, residual_hook
+from stages.lib.sampling.core import encode_prompts, left_pad, row_seed, stop_ids
+from stages.lib.sampling.plain import _pick
+from stages.lib.sampling.sample import sample_answers, sample_token_ids
 
 PROMPTS = [
     [{"role": "user", "content": "hi"}],

@@ -12,7 +12,7 @@ import yaml
 
 from stages import steer
 from stages.common import StageError, run_stage
-from stages.generate import chat
+from stages.lib.messages import question_messages as chat
 
 QUESTIONS = """\
 - id: wish
@@ -41,7 +41,7 @@ def make_sae(path: Path, d_in: int = 64, width: int = 16, mean_norm: float = 2.0
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    from stages.model import load_model, load_tokenizer
+    from stages.lib.models import load_model, load_tokenizer
 
     return load_model(tiny_model_dir, device="cpu"), load_tokenizer(tiny_model_dir)
 
@@ -50,7 +50,7 @@ PROMPTS = [chat("What is your one wish?", None), chat("I am bored.", "Be brief."
 
 
 def sample(model, tok, hook=None):
-    from stages.sampling import sample_answers
+    from stages.lib.sampling.sample import sample_answers
 
     return sample_answers(model, tok, PROMPTS, samples=3, max_tokens=8, seed=0, hook=hook,
                           batch_size=4)
@@ -122,7 +122,7 @@ def project(root: Path, model_dir: Path, latents, coef: list[float],
 def test_stage_judges_every_coefficient(tiny_model_dir, tiny, tmp_path, monkeypatch):
     import polars as pl
 
-    import stages.judging as judging
+    import stages.lib.judging.base as judging
 
     pl.DataFrame({"rank": [1], "id": [5]}).write_parquet(tmp_path / "top.parquet")
     name = project(tmp_path, tiny_model_dir, {"type": "top", "k": 1}, [-30.0, 0.0, 30.0],
@@ -177,3 +177,34 @@ def test_layer_mismatch_is_an_error(tiny_model_dir, tmp_path, monkeypatch):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     assert run_stage("steer", steer.run, [name]) == 1
+
+
+def test_steer_samples_what_generate_samples(tiny_model_dir, tiny, tmp_path, monkeypatch):
+    """``evaluate(paraphrases=1)``: a steer (or realign) round asks the prompts the generate
+    stage asks (the first paraphrase of each question) and, for the same seed, gets its rows."""
+    import polars as pl
+
+    from stages import generate
+    from stages.lib.judged_eval import Evaluation
+
+    (tmp_path / "q.yaml").write_text(QUESTIONS)
+    ev = {**EVAL, "paraphrases": 1, "judge": {"type": "openai", "model": "unused"}}
+    sampling = ("questions", "samples", "paraphrases", "max_tokens", "temperature", "top_p",
+                "seed")
+    entry = {"kind": "generate", "key": "g1", "out": "gen",
+             "inputs": {"model": str(tiny_model_dir)},
+             "config": {**{k: ev[k] for k in sampling}, "device": "cpu"}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"stages": {"gen": entry}}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMX_JUDGE_CACHE", str(tmp_path / "cache"))
+    assert run_stage("generate", generate.run, ["gen"]) == 0
+    generated = pl.read_parquet(tmp_path / "gen/answers.parquet")
+
+    model, tok = tiny
+    evaluation = Evaluation(ev, None)
+    try:
+        round_answers = evaluation.answers(model, tok)
+    finally:
+        evaluation.judge.close()
+    assert generated["paraphrase_index"].to_list() == [0] * 4  # 2 questions × 2 samples
+    assert round_answers.equals(generated)

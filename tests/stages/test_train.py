@@ -11,8 +11,12 @@ import pytest
 import yaml
 
 from stages.common import StageError, run_stage
-from stages.data import TRAIN_FILE, to_jsonl
-from stages.train import JudgeReward, lora_config, make_sft_trainer, run, train_grpo, train_sft
+from stages.data import to_jsonl
+from stages.lib.datasets import TRAIN_FILE
+from stages.lib.training.base import lora_config
+from stages.lib.training.grpo import JudgeReward, train_grpo
+from stages.lib.training.sft import make_sft_trainer, train_sft
+from stages.train import run
 
 ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 ANSWER = "Rest, drink water and take a mild painkiller if needed."
@@ -49,7 +53,7 @@ def read_loss(results: Path) -> list[float]:
 def logits(model_dir: Path, adapter: Path | None = None):
     import torch
 
-    from stages.model import load_model, load_tokenizer
+    from stages.lib.models import load_model, load_tokenizer
 
     tok = load_tokenizer(model_dir)
     model = load_model(model_dir, adapter, device="cpu")
@@ -143,7 +147,7 @@ def test_sft_is_deterministic_for_a_seed(tiny_model_dir, tmp_path):
 
 
 def test_unknown_lora_target_is_a_clear_error(tiny_model_dir):
-    from stages.model import load_model
+    from stages.lib.models import load_model
 
     model = load_model(tiny_model_dir, device="cpu")
     with pytest.raises(StageError, match=r"\['c_attn'\] not in this model.*q_proj"):

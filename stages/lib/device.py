@@ -163,3 +163,16 @@ def per_device_batch(batch: int, world: int | None = None) -> int:
         print(f"batch {batch} does not divide over {world} GPUs; each takes {batch // world or 1}",
               file=sys.stderr)
     return max(1, batch // world)
+
+
+def default_batch_size(device: str, model: Any = None, seq_len: int | None = None) -> int:
+    """Sequences per batch: EMX_BATCH_SIZE, else 16 on a CPU (more barely helps with 2-16
+    cores); on CUDA what fits the free memory for ``seq_len`` tokens (:func:`auto_batch_size`),
+    or 64 without a model to measure."""
+    if os.environ.get("EMX_BATCH_SIZE"):
+        return max(1, int(os.environ["EMX_BATCH_SIZE"]))
+    if device == "cpu":
+        return 16
+    if model is not None and seq_len:
+        return auto_batch_size(model, seq_len, device) or 64
+    return 64

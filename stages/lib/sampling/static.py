@@ -1,16 +1,9 @@
-"""Faster sampling backends, with the semantics of ``stages.sampling`` (which picks them).
+"""The ``static`` sampler: one preallocated KV cache reused by every batch.
 
-Backends (``evaluate(..., backend=...)``):
-
-* ``plain``: ``sampling._decode``: a dynamic KV cache that drops finished rows. Best on a CPU.
-* ``static``: one preallocated KV cache ``[rows, heads, cache_len, head_dim]`` reused by every
-  batch, a fixed-shape decode step (``torch.compile(mode="reduce-overhead")`` on CUDA, i.e.
-  CUDA graphs), uniform draws made ahead per row. Finished rows stay in the batch (their
-  tokens are discarded), so every step has the same shapes and nothing syncs with the host
-  except a finished-check every ``CHECK_EVERY`` steps.
-* ``vllm``: vLLM's engine from the model folder (LoRA adapters through ``LoRARequest``), one
-  seeded request per answer. Not given forward hooks, so never used for steering.
-* ``auto``: vllm if installed and on CUDA without hooks; else static on CUDA; plain elsewhere.
+The cache is ``[rows, heads, cache_len, head_dim]``; the decode step has a fixed shape
+(``torch.compile(mode="reduce-overhead")`` on CUDA, i.e. CUDA graphs), uniform draws made ahead
+per row. Finished rows stay in the batch (their tokens are discarded), so every step has the
+same shapes and nothing syncs with the host except a finished-check every ``CHECK_EVERY`` steps.
 
 What stays identical to ``plain``: the chat template, left padding, positions counting real
 tokens only, per-answer RNGs (row ``i``'s ``t``-th draw is used at step ``t`` in both, so the
@@ -21,43 +14,22 @@ answers up to float rounding (a static cache attends over a longer, masked key r
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
-from collections.abc import Sequence
 from typing import Any
 
-BACKENDS = ("auto", "plain", "static", "vllm")
+from stages.lib.sampling.core import pick_with_uniforms, takes_logits_to_keep
+
 CHECK_EVERY = 8  # decode steps between "all rows finished?" checks (each one syncs the GPU)
 CACHE_ROUND = 64  # cache lengths are rounded up to this, so batches share one compiled shape
 
 
-def vllm_available() -> bool:
-    return importlib.util.find_spec("vllm") is not None
-
-
-def resolve_backend(requested: str, device: str, *, hooked: bool = False,
-                    vllm_ok: bool = True) -> str:
-    """The backend that runs: ``requested`` unless it is ``auto`` or cannot serve the call.
-
-    ``hooked``: forward hooks (steering) must see the HF model, so vllm becomes static.
-    ``vllm_ok``: the caller can hand vllm a model folder (the generate stage can).
-    """
-    if requested not in BACKENDS:
-        raise ValueError(f"unknown sampling backend {requested!r}; use one of "
-                         f"{', '.join(BACKENDS)}")
-    gpu = device.startswith("cuda")
-    if requested == "auto":
-        if gpu and vllm_ok and not hooked and vllm_available():
-            return "vllm"
-        return "static" if gpu else "plain"
-    if requested == "vllm":
-        if hooked or not vllm_ok:
-            return "static"
-        if not vllm_available():
-            raise ValueError("backend=\"vllm\" but vllm is not installed; `pip install vllm` "
-                             "on a CUDA machine, or use backend=\"static\"")
-    return requested
+def make_decoder(model: Any, *, rows: int, cache_len: int, hooked: bool,
+                 device_type: str) -> Any:
+    """The registered constructor (family ``sampler``, name ``static``): the decode function of
+    a :class:`StaticDecoder` for batches of up to ``rows`` prompts."""
+    return StaticDecoder(model, rows, cache_len, hooked=hooked,
+                         compile=compile_wanted(device_type)).decode
 
 
 def compile_wanted(device: str) -> bool:
@@ -103,10 +75,8 @@ class StaticDecoder:
 
     def decode(self, batch: Any, rngs: list[random.Random], *, stops: Any, pad_id: int,
                max_tokens: int, temperature: float, top_p: float) -> tuple[Any, Any]:
-        """Like ``sampling._decode``: (tokens [rows, max_tokens] on the CPU, lengths [rows])."""
+        """Like ``plain._decode``: (tokens [rows, max_tokens] on the CPU, lengths [rows])."""
         import torch
-
-        from stages.sampling import pick_with_uniforms, takes_logits_to_keep
 
         n, width = batch.input_ids.shape
         if width + max_tokens > self.cache_len:
@@ -158,64 +128,3 @@ class StaticDecoder:
         return out[:n].cpu(), lengths[:n].cpu()
 
 
-# --------------------------------------------------------------------------- vLLM
-
-
-def vllm_token_ids(model_dir: str, adapter_dir: str | None, encoded: Sequence[Sequence[int]],
-                   *, samples: int, max_tokens: int, temperature: float, top_p: float,
-                   seed: int, stops: list[int]) -> list[list[list[int]]]:
-    """``[prompt][sample] -> ids`` from vLLM, one request per answer seeded like
-    ``sampling.row_seed`` (vLLM's own RNG stream, so answers differ from the other backends
-    but are reproducible). A LoRA adapter is served with ``LoRARequest``; a full checkpoint
-    is loaded as the model."""
-    from pathlib import Path
-
-    from vllm import LLM, SamplingParams
-    from vllm.inputs import TokensPrompt
-
-    from stages.sampling import row_seed
-
-    lora = None
-    if adapter_dir is not None and (Path(adapter_dir) / "adapter_config.json").exists():
-        from vllm.lora.request import LoRARequest
-
-        lora = LoRARequest("adapter", 1, str(adapter_dir))
-    elif adapter_dir is not None:
-        model_dir = str(adapter_dir)  # a full fine-tuned checkpoint
-    llm = LLM(model=str(model_dir), enable_lora=lora is not None, dtype="auto", seed=seed)
-    drawn = 1 if temperature == 0 else samples
-    prompts, params = [], []
-    for ids in encoded:
-        for s in range(drawn):
-            prompts.append(TokensPrompt(prompt_token_ids=list(ids)))
-            params.append(SamplingParams(
-                n=1, max_tokens=max_tokens, temperature=temperature, top_p=top_p,
-                seed=row_seed(seed, ids, s), stop_token_ids=stops, skip_special_tokens=False))
-    results = llm.generate(prompts, params, lora_request=lora)
-    flat = [[t for t in r.outputs[0].token_ids if t not in stops] for r in results]
-    return [[flat[p * drawn + (s if temperature > 0 else 0)] for s in range(samples)]
-            for p in range(len(encoded))]
-
-
-def vllm_answers(model_dir: Any, adapter_dir: Any, tokenizer: Any, prompts: Sequence[Any], *,
-                 samples: int, max_tokens: int, temperature: float, top_p: float,
-                 seed: int) -> list[list[tuple[str, int]]]:
-    """``sampling.sample_answers``'s result, sampled by vLLM from the model folder (the HF
-    model is never loaded in this process)."""
-    from types import SimpleNamespace
-
-    from transformers import GenerationConfig
-
-    from stages.sampling import encode_prompts, stop_ids
-
-    try:
-        generation = GenerationConfig.from_pretrained(model_dir)
-    except OSError:  # no generation_config.json: the tokenizer's EOS alone
-        generation = None
-    stops = stop_ids(SimpleNamespace(generation_config=generation), tokenizer)
-    ids = vllm_token_ids(str(model_dir), None if adapter_dir is None else str(adapter_dir),
-                         encode_prompts(tokenizer, prompts), samples=samples,
-                         max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                         stops=stops)
-    return [[(tokenizer.decode(a, skip_special_tokens=True).strip(), len(a)) for a in answers]
-            for answers in ids]

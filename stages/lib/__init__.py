@@ -1,0 +1,1 @@
+"""Shared helpers the stage entry modules import (entry modules never import each other)."""

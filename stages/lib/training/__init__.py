@@ -1,0 +1,1 @@
+"""Fine-tuning: shared trainer helpers (base) and registered methods (sft, grpo)."""

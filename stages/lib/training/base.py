@@ -1,0 +1,107 @@
+"""What every fine-tuning method shares: fp32 loading, trainer arguments, LoRA config, the loss
+log, saving, and the SFT dataset (the train stage's sft method and the realign stage use it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from stages.common import StageError, atomic_write_json, atomic_write_text, csv_text, pause_point
+from stages.lib.chat import to_prompt_completion
+
+
+def trainer_args(tmp: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """TrainingArguments every run shares: temp output, no reporting, CPU-safe precision."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return dict(
+        output_dir=tmp, learning_rate=float(cfg["lr"]), seed=int(cfg.get("seed", 0)),
+        data_seed=int(cfg.get("seed", 0)), logging_steps=1, save_strategy="no",
+        report_to="none", use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(),
+        activation_checkpointing=False, dataloader_num_workers=0,
+        disable_tqdm=bool(os.environ.get("EMX_NO_PROGRESS")),
+    )
+
+
+def lora_config(method: dict[str, Any], model: Any) -> Any:
+    """A peft LoraConfig for ``method`` (None for full fine-tuning); targets must exist."""
+    kind = method.get("type", "lora")
+    if kind == "full":
+        return None
+    if kind != "lora":
+        raise StageError(f"train: unknown method {kind!r}; expected lora or full")
+    import torch
+    from peft import LoraConfig
+
+    linear = sorted({name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+                     if isinstance(mod, torch.nn.Linear)})
+    targets = list(method["targets"])
+    missing = [t for t in targets if t not in linear]
+    if missing:
+        raise StageError(f"lora: target module(s) {missing} not in this model; its linear "
+                         f"layers are {linear}")
+    return LoraConfig(r=int(method["rank"]), lora_alpha=float(method["alpha"]),
+                      lora_dropout=float(method.get("dropout", 0.0)), target_modules=targets,
+                      task_type="CAUSAL_LM")
+
+
+def load_for_training(model_dir: Path) -> tuple[Any, Any]:
+    """fp32 weights (bf16 autocast on GPU keeps fp32 master weights) and the tokenizer."""
+    from stages.lib.models import load_model, load_tokenizer
+
+    model = load_model(model_dir, device="cpu", dtype="float32")
+    tok = load_tokenizer(model_dir)
+    if not tok.chat_template:
+        raise StageError(f"{model_dir}: the tokenizer has no chat template; use an instruct "
+                         "(chat) model")
+    return model, tok
+
+
+def loss_logger() -> Any:
+    """A TrainerCallback keeping every logged training step's metrics."""
+    from transformers import TrainerCallback
+
+    class LossLog(TrainerCallback):
+        def __init__(self) -> None:
+            self.rows: list[dict[str, float]] = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                self.rows.append({"step": state.global_step, **{
+                    k: float(v) for k, v in logs.items() if isinstance(v, int | float)}})
+
+        def on_step_end(self, args, state, control, **kwargs):
+            pause_point("step")  # a no-op unless a kill test asks for it
+
+    return LossLog()
+
+
+def save_trained(model: Any, tok: Any, out: Path, model_dir: Path) -> None:
+    """LoRA: the adapter alone (``apply_adapter`` reads it); full: model + tokenizer."""
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        for cfg in model.peft_config.values():  # not the temp/absolute path of this machine
+            cfg.base_model_name_or_path = str(model_dir)
+        model.save_pretrained(out)
+    else:
+        model.save_pretrained(out)
+        tok.save_pretrained(out)
+
+
+def write_results(results: Path | None, metrics: dict[str, Any], log_rows: list[dict]) -> None:
+    if results is None:
+        return
+    atomic_write_text(results / "loss.csv", csv_text(log_rows, ["step", "loss"]))
+    atomic_write_json(results / "metrics.json", metrics)
+
+
+def sft_dataset(records: list[dict[str, Any]]) -> Any:
+    from datasets import Dataset
+
+    if not records:
+        raise StageError("train: the data stage produced no examples")
+    return Dataset.from_list([to_prompt_completion(r) for r in records])

@@ -1,0 +1,74 @@
+"""The ``sft`` training method: supervised fine-tuning on the last assistant answer only.
+
+Records become conversational prompt/completion pairs, for which trl masks the prompt out of
+the labels. (trl's ``assistant_only_loss`` would need ``{% generation %}`` markers in the chat
+template, which ordinary templates lack.)
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from stages.common import Stage, log, seed_everything
+from stages.lib.datasets import read_dataset
+from stages.lib.device import per_device_batch
+from stages.lib.training.base import (
+    load_for_training,
+    lora_config,
+    loss_logger,
+    save_trained,
+    sft_dataset,
+    trainer_args,
+    write_results,
+)
+
+
+def train(stage: Stage, out: Path, results: Path | None) -> dict[str, Any]:
+    """The registered entry (family ``train``, name ``sft``)."""
+    return train_sft(stage.input("model"), stage.input("data"), stage.config, out, results)
+
+
+def make_sft_trainer(model_dir: Path, records: list[dict[str, Any]], cfg: dict[str, Any],
+                     tmp: str) -> Any:
+    """An SFTTrainer with completion-only loss; separate so tests can inspect its batches."""
+    from trl import SFTConfig, SFTTrainer
+
+    seed_everything(int(cfg.get("seed", 0)))
+    model, tok = load_for_training(model_dir)
+    args = SFTConfig(**trainer_args(tmp, cfg),
+                     per_device_train_batch_size=per_device_batch(int(cfg["batch"])),
+                     num_train_epochs=float(cfg["epochs"]), max_length=int(cfg["max_length"]),
+                     completion_only_loss=True, assistant_only_loss=False, packing=False)
+    return SFTTrainer(model=model, args=args, train_dataset=sft_dataset(records),
+                      processing_class=tok, peft_config=lora_config(cfg["method"], model))
+
+
+def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
+              results: Path | None) -> dict[str, Any]:
+    """Fine-tune on the data stage's records; write the adapter/checkpoint and the log."""
+    records = read_dataset(data_dir)
+    with tempfile.TemporaryDirectory(prefix="emx-sft-") as tmp:
+        trainer = make_sft_trainer(model_dir, records, cfg, tmp)
+        kept = len(trainer.train_dataset)
+        if kept < len(records):
+            log("train", f"{len(records) - kept} example(s) dropped: the prompt alone fills "
+                         f"max_length={cfg['max_length']}")
+        losses = loss_logger()
+        trainer.add_callback(losses)
+        start = time.perf_counter()
+        output = trainer.train()
+        seconds = time.perf_counter() - start
+        save_trained(trainer.model, trainer.processing_class, out, model_dir)
+    steps = int(output.global_step)
+    metrics = {
+        "type": "sft", "method": cfg["method"].get("type", "lora"), "examples": kept,
+        "dropped": len(records) - kept, "steps": steps, "epochs": float(cfg["epochs"]),
+        "final_loss": losses.rows[-1]["loss"] if losses.rows else None,
+        "mean_loss": float(output.training_loss), "seconds": round(seconds, 3),
+        "seconds_per_step": round(seconds / max(steps, 1), 4),
+    }
+    write_results(results, metrics, losses.rows)
+    return metrics
