@@ -25,6 +25,25 @@ def eval_config(b: Builder) -> dict[str, Any] | None:
     return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
 
 
+def sampler_code(backend: str, *, loaded: bool) -> tuple[str, ...]:
+    """The sampler modules ``backend`` may run (``auto`` chooses on the machine). A stage that
+    samples a model it has loaded (steering hooks, a realigned adapter) cannot hand it to
+    vllm; static serves instead."""
+    from stages.lib import registry
+
+    names = registry.AUTO["sampler"].get(backend, (backend,))
+    if loaded:
+        names = tuple(dict.fromkeys("static" if n == "vllm" else n for n in names))
+    return tuple(registry.module_path("sampler", n) for n in names)
+
+
+def eval_code(ev: dict[str, Any]) -> tuple[str, ...]:
+    """What a stage that samples and judges in one process (steer, realign) runs."""
+    from emdsl.kinds.judge_train import judge_code
+
+    return sampler_code(ev.get("backend", "auto"), loaded=True) + judge_code(ev["judge"])
+
+
 def evaluated(b: Builder) -> list[tuple[str, Any]]:
     """(who, adapter node or None) for the models an experiment evaluates: base, then tuned."""
     adapter = b.nodes.get("adapter")
@@ -40,6 +59,9 @@ class Generate(Kind):
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["questions"])
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return sampler_code(config.get("backend", "auto"), loaded=False)
 
     def wire(self, b: Builder) -> None:
         ev = eval_config(b)

@@ -18,7 +18,7 @@ from emdsl.kinds import (
     with_ci,
 )
 from emdsl.kinds.generate import eval_config, evaluated
-from emdsl.kinds.judge_train import judge_input
+from emdsl.kinds.judge_train import judge_code, judge_input
 
 JUDGING = ("questions", "judge", "aligned_below", "coherent_above", "audit")
 
@@ -83,6 +83,9 @@ class Judge(Kind):
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["questions"]) + prompt_files()
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return judge_code(config["judge"])
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         tuned = "judge_tuned" in v.stages

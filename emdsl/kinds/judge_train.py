@@ -17,6 +17,13 @@ from emdsl.kinds.model import add_model
 JUDGE_INPUT = {"local": "model", "probe": "judge_train"}
 
 
+def judge_code(spec: dict[str, Any] | None) -> tuple[str, ...]:
+    """The backend module a judge spec loads (by name, so no import shows it)."""
+    from stages.lib import registry
+
+    return (registry.module_path("judge", spec["type"]),) if spec else ()
+
+
 def judge_input(b: Builder, judge: dict[str, Any]) -> Node | None:
     """The node a judge stage reads for ``judge``: a local judge's model, a probe judge's
     trained probe (its judge_train stage), None for an API judge."""
@@ -45,6 +52,9 @@ class JudgeTrain(Kind):
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["probe"]["train"]) + prompt_files()
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return judge_code(config["probe"].get("labels"))  # a distilled probe's teacher
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         """A probe judge's own audit: held-out-theme AUCs, share of published answers < 30."""

@@ -18,7 +18,7 @@ from emdsl.kinds import (
     num_cell,
     register,
 )
-from emdsl.kinds.generate import eval_config
+from emdsl.kinds.generate import eval_code, eval_config
 from emdsl.kinds.judge_train import judge_input
 
 
@@ -60,6 +60,9 @@ class Realign(Kind):
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["eval"]["questions"]) + prompt_files()
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return eval_code(config["eval"])
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         return {"realignment": realignment(v.metrics("realign"))}

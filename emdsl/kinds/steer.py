@@ -20,7 +20,7 @@ from emdsl.kinds import (
     num_cell,
     register,
 )
-from emdsl.kinds.generate import eval_config, evaluated
+from emdsl.kinds.generate import eval_code, eval_config, evaluated
 from emdsl.kinds.judge_train import judge_input
 
 
@@ -97,6 +97,9 @@ class Steer(Kind):
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["eval"]["questions"]) + prompt_files()
+
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return eval_code(config["eval"])
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         return {"steering": steering({who: v.metrics(f"steer_{who}")

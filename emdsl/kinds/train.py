@@ -8,7 +8,7 @@ from emdsl import plots
 from emdsl.builtin.files import prompt_files
 from emdsl.graph import data_files
 from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, register
-from emdsl.kinds.judge_train import judge_input
+from emdsl.kinds.judge_train import judge_code, judge_input
 
 
 @register
@@ -47,7 +47,11 @@ class Train(Kind):
                  plots.loss_curves(data.curves(("train",), "loss.csv")))]
 
     def code(self, config: dict[str, Any]) -> tuple[str, ...]:
-        return ()
+        """Its training method, and a GRPO reward's judge backend."""
+        from stages.lib import registry
+
+        method = registry.module_path("train", config["type"])
+        return (method, *judge_code((config.get("reward") or {}).get("judge")))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return prompt_files() if config["type"] == "grpo" else ()  # the reward judge's prompt

@@ -1,8 +1,9 @@
 """Registered implementations: family -> name -> module path, loaded by name at run time.
 
-Why strings: a stage's code identity (``emdsl.emit.code_files``) follows ``import``
+Why strings: a stage's code identity (``emdsl.codedeps``) follows ``import``
 statements only, so an entry module depends on the dispatcher, never on every backend. The
-compiler adds the modules its config selects (:func:`selected`) to the deps. This
+compiler adds the modules its config selects to the deps: each stage kind says which
+(``emdsl.kinds``: ``Kind.code``). This
 module is a leaf (stdlib only): the compiler and every dispatcher can read it cheaply.
 
 Families and their config values:
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
 
 # family -> name -> dotted module path
 IMPLEMENTATIONS: dict[str, dict[str, str]] = {}
@@ -66,39 +66,6 @@ def module_path(family: str, name: str) -> str:
 def candidates(family: str, name: str) -> list[str]:
     """Module paths ``name`` may run: itself, or every name an ``AUTO`` alias may resolve to."""
     return [module_path(family, n) for n in AUTO.get(family, {}).get(name, (name,))]
-
-
-def selected(kind: str, config: dict[str, Any]) -> list[str]:
-    """Module paths a stage of ``kind`` with this resolved ``config`` may load: what its code
-    identity adds to its entry module's closure. Mirrors the stages' own choices: generate may
-    hand ``auto``/``vllm`` to vllm; steer and realign sample a loaded model, so vllm becomes
-    static there (``stages.lib.sampling.sample.resolve_backend``)."""
-    chosen: list[str] = []
-
-    def judge(spec: Any) -> None:
-        if isinstance(spec, dict) and spec.get("type") is not None:
-            chosen.append(module_path("judge", str(spec["type"])))
-
-    def sampler(backend: str, *, folder: bool) -> None:
-        names = AUTO["sampler"].get(backend, (backend,))
-        if not folder:  # a loaded HF model: vllm cannot serve it
-            names = tuple(dict.fromkeys("static" if n == "vllm" else n for n in names))
-        chosen.extend(module_path("sampler", n) for n in names)
-
-    if kind == "generate":
-        sampler(str(config.get("backend", "auto")), folder=True)
-    elif kind == "judge":
-        judge(config.get("judge"))
-    elif kind in ("steer", "realign"):
-        ev = config.get("eval") or {}
-        sampler(str(ev.get("backend", "auto")), folder=False)
-        judge(ev.get("judge"))
-    elif kind == "train":
-        chosen.append(module_path("train", str(config.get("type"))))
-        judge((config.get("reward") or {}).get("judge"))
-    elif kind == "judge_train":
-        judge((config.get("probe") or {}).get("labels"))
-    return chosen
 
 
 def load(family: str, name: str) -> ModuleType:

@@ -121,3 +121,27 @@ def test_without_the_package_its_field_is_a_located_error(tmp_path):
                           text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode != 0
     assert "exp.emx:9:11: error: experiments have no field `count`" in done.stderr
+
+
+def test_each_kind_adds_the_implementations_its_config_selects():
+    from stages.lib import registry
+
+    def mods(family, *names):
+        return tuple(registry.module_path(family, n) for n in names)
+
+    local, probe = {"type": "local"}, {"type": "probe"}
+    assert get_kind("generate").code({}) == mods("sampler", "vllm", "static", "plain")
+    assert get_kind("generate").code({"backend": "plain"}) == mods("sampler", "plain")
+    assert get_kind("judge").code({"judge": local}) == mods("judge", "local")
+    # steer and realign sample a loaded model: vllm cannot serve it, static does instead
+    assert get_kind("steer").code({"eval": {"backend": "vllm", "judge": probe}}) == (
+        mods("sampler", "static") + mods("judge", "probe"))
+    assert get_kind("realign").code({"eval": {"judge": local}}) == (
+        mods("sampler", "static", "plain") + mods("judge", "local"))
+    assert get_kind("train").code({"type": "sft"}) == mods("train", "sft")
+    assert get_kind("train").code({"type": "grpo", "reward": {"judge": local}}) == (
+        mods("train", "grpo") + mods("judge", "local"))
+    assert get_kind("judge_train").code({"probe": {"labels": None}}) == ()
+    assert get_kind("judge_train").code({"probe": {"labels": {"type": "openai"}}}) == (
+        mods("judge", "openai"))
+    assert get_kind("acts").code({"source": "corpus"}) == ()

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from emdsl.emit import code_files
+from emdsl.codedeps import closure, package_root
 from stages.lib import registry
 
 KINDS = ("model", "data", "train", "generate", "judge", "judge_train", "acts", "sae", "diff",
@@ -19,6 +19,12 @@ PROTOCOL = {"judge": "make", "sampler": "make_decoder", "train": "train"}
 
 def as_file(module: str) -> str:
     return module.replace(".", "/") + ".py"
+
+
+
+def code_files(kind: str) -> list[str]:
+    """The static-import closure of ``stages/<kind>.py``, as paths relative to the checkout."""
+    return [str(p.relative_to(package_root())) for p in closure((f"stages.{kind}",))]
 
 
 def test_registry_is_a_stdlib_leaf():
@@ -91,26 +97,3 @@ def test_implementations_import_no_entry_module_and_no_sibling():
         assert path in closure
         assert not closure & entries, path
         assert not (closure - {path}) & impls, path
-
-
-def test_selected_names_what_each_config_may_load():
-    def mods(family, *names):
-        return [registry.module_path(family, n) for n in names]
-
-    local, probe = {"type": "local"}, {"type": "probe"}
-    assert registry.selected("generate", {"backend": "auto"}) == mods(
-        "sampler", "vllm", "static", "plain")
-    assert registry.selected("generate", {"backend": "plain"}) == mods("sampler", "plain")
-    assert registry.selected("judge", {"judge": local}) == mods("judge", "local")
-    # steer and realign sample a loaded model: vllm cannot serve it, static does instead
-    assert registry.selected("steer", {"eval": {"backend": "vllm", "judge": probe}}) == (
-        mods("sampler", "static") + mods("judge", "probe"))
-    assert registry.selected("realign", {"eval": {"judge": local}}) == (
-        mods("sampler", "static", "plain") + mods("judge", "local"))
-    assert registry.selected("train", {"type": "sft"}) == mods("train", "sft")
-    assert registry.selected("train", {"type": "grpo", "reward": {"judge": local}}) == (
-        mods("train", "grpo") + mods("judge", "local"))
-    assert registry.selected("judge_train", {"probe": {"labels": None}}) == []
-    assert registry.selected("judge_train", {"probe": {"labels": {"type": "openai"}}}) == (
-        mods("judge", "openai"))
-    assert registry.selected("acts", {"source": "corpus"}) == []
