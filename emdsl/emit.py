@@ -172,6 +172,8 @@ def emit(graph: Graph, root: Path, sources: list[str]) -> tuple[str, str]:
     stages: dict[str, Any] = {}
     params: dict[str, Any] = {}
     for node in sorted(graph.nodes.values(), key=lambda n: n.name):
+        if node.name in stages:  # names are unique by construction (graph.name_nodes)
+            raise ValueError(f"two stages named {node.name!r}; please report this")
         stages[node.name], params[node.name] = stage_entry(node, code_deps(node, root))
     header = HEADER.format(sources=", ".join(sorted(sources)) or "no files")
     experiments: dict[str, Any] = {}

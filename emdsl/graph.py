@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from emdsl.configs import file_fields
-from emdsl.variant import Variant, show_value
+from emdsl.variant import Variant
 
 KEY_LENGTH = 12
 
@@ -136,44 +136,66 @@ def slug(text: str) -> str:
     return text.strip("_-") or "x"
 
 
-def name_nodes(graph: Graph, root: Path) -> None:
-    """Readable, stable names, independent of the order files and experiments came in.
+def _faithful(text: str) -> bool:
+    """Whether ``slug(text)`` reads back as ``text``: only ``/`` (to ``_``) and dots between
+    digits (to ``p``) change, and nothing in ``text`` already looks like what they become."""
+    if "_" in text or re.search(r"\dp\d", text):
+        return slug(text) == text
+    return slug(text) == re.sub(r"(?<=\d)\.(?=\d)", "p", text).replace("/", "_")
 
-    A node is named after its first user (by file, experiment, variant), keeping only the
-    sweep axes whose values actually distinguish it within that experiment.
+
+def name_nodes(graph: Graph, root: Path) -> None:
+    """Readable names that depend only on a node's own config and users, never on which
+    other files exist: adding an experiment renames nothing that was there.
+
+    A node is named after its *owner*: of the experiments using it, the one that no other
+    user extends (an experiment that ``extends quickstart`` shares quickstart's nodes under
+    quickstart's names), the first by file and name when several are unrelated. Only the
+    sweep axes whose values tell the node apart within the owner are kept. Names that would
+    still collide (models whose names slug alike) carry a short key.
     """
     all_values: dict[tuple[str, str], dict[str, set]] = {}
     for v in graph.variants:
         axes = all_values.setdefault((rel(v.file, root), v.experiment), {})
-        for path, value in v.axes:
-            axes.setdefault(path, set()).add(_hashable(value))
+        for path, shown in v.axis_labels():
+            axes.setdefault(path, set()).add(shown)
 
-    def sort_key(user: tuple[Variant, str]) -> tuple:
-        v, _ = user
-        return (rel(v.file, root), v.experiment, [(p, _hashable(x)) for p, x in v.axes])
+    bases: dict[str, list[Node]] = {}
+    for node in graph.nodes.values():
+        bases.setdefault(_base_name(node, root, all_values), []).append(node)
+    for base, nodes in bases.items():
+        for node in nodes:
+            node.name = base if len(nodes) == 1 else f"{base}-{node.key[:6]}"
 
-    taken: dict[str, str] = {}
-    for node in sorted(graph.nodes.values(), key=lambda n: (n.kind, n.key)):
-        users = sorted(node.users, key=lambda u: repr(sort_key(u)))
-        first, _ = users[0]
-        if node.kind == "model":
-            base = f"model-{slug(node.config.get('name') or node.config.get('dir'))}"
-        else:
-            same_exp = [v for v, _ in users if v.experiment == first.experiment
-                        and v.file == first.file]
-            every = all_values[(rel(first.file, root), first.experiment)]
-            parts = []
-            for path, value in first.axes:
-                seen = {_hashable(x) for v in same_exp for p, x in v.axes if p == path}
-                if seen != every[path]:
-                    parts.append(f"{slug(path.split('.')[-1])}_{slug(show_value(value))}")
-            pieces = [node.kind, node.role, first.experiment, *parts]
-            base = "-".join(slug(p) for p in pieces if p)
-        name = base
-        if name in taken and taken[name] != node.key:
-            name = f"{base}-{node.key[:6]}"
-        taken[name] = node.key
-        node.name = name
+
+def owner(node: Node, root: Path) -> Variant:
+    """The variant a node is named after (see ``name_nodes``)."""
+    def where(v: Variant) -> tuple[str, str]:
+        return (rel(v.file, root), v.experiment)
+
+    users = [v for v, _ in node.users]
+    exps = {where(v) for v in users}
+    roots = [v for v in users if not exps & {(rel(Path(f), root), e) for f, e in v.lineage}]
+    return min(roots or users, key=lambda v: (where(v), repr(v.axis_labels())))
+
+
+def _base_name(node: Node, root: Path, all_values: dict[tuple[str, str], dict[str, set]]
+               ) -> str:
+    if node.kind == "model":
+        text = str(node.config.get("name") or node.config.get("dir"))
+        # a lossy slug (`m/a.b` and `m/a_b` both read `m_a_b`) keeps the names apart by key
+        return f"model-{slug(text)}" + ("" if _faithful(text) else f"-{node.key[:6]}")
+    first = owner(node, root)
+    same_exp = [v for v, _ in node.users
+                if v.experiment == first.experiment and v.file == first.file]
+    every = all_values[(rel(first.file, root), first.experiment)]
+    parts = []
+    for path, shown in first.axis_labels():
+        seen = {s for v in same_exp for p, s in v.axis_labels() if p == path}
+        if seen != every[path]:
+            parts.append(f"{slug(path.split('.')[-1])}_{slug(shown)}")
+    pieces = [node.kind, node.role, first.experiment, *parts]
+    return "-".join(slug(p) for p in pieces if p)
 
 
 def _hashable(value: Any) -> Any:

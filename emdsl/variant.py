@@ -16,10 +16,21 @@ class Variant:
     file: Path
     axes: tuple[tuple[str, Any], ...]  # (("data.poison", 0.5), ("data.seed", 0))
     config: dict[str, Any]  # experiment field -> resolved value (None when absent)
+    # How each axis value reads: the declared name a sweep listed (`med_subtle`), else its
+    # shown value (`0.5`). Empty: every value shown by ``show_value``.
+    shown: tuple[str, ...] = ()
+    # The experiments it extends, oldest first, as (file, experiment): a node shared with an
+    # ancestor is named after the ancestor, so adding an extending file renames nothing.
+    lineage: tuple[tuple[str, str], ...] = ()
+
+    def axis_labels(self) -> list[tuple[str, str]]:
+        """(dotted path, how its value reads) per axis."""
+        shown = self.shown or tuple(show_value(v) for _, v in self.axes)
+        return [(path, s) for (path, _), s in zip(self.axes, shown, strict=True)]
 
     @property
     def label(self) -> str:
-        return ",".join(f"{path.split('.')[-1]}={show_value(v)}" for path, v in self.axes)
+        return ",".join(f"{path.split('.')[-1]}={s}" for path, s in self.axis_labels())
 
 
 def show_value(value: Any) -> str:

@@ -60,16 +60,25 @@ class Experiments:
         if problems := check_rules(experiment_rules(), subject):
             self.diagnostics.extend(problems)
             return None
-        variants = []
-        for combo in itertools.product(*(values for _, values in axes)):
-            point = [(p, v) for (p, _), v in zip(axes, combo, strict=True)]
-            variant = Variant(node.name, path, tuple(point), assign(config, point))
+        variants: dict[str, Variant] = {}
+        lineage = tuple((str(p), exp.name) for exp, p in chain[:-1])
+        numbered = [list(zip(values, shown, strict=True)) for _, values, shown in axes]
+        for combo in itertools.product(*numbered):
+            point = [(p, v) for (p, *_), (v, _) in zip(axes, combo, strict=True)]
+            variant = Variant(node.name, path, tuple(point), assign(config, point),
+                              tuple(s for _, s in combo), lineage)
             subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
             if problems := check_rules(variant_rules(), subject):
                 self.diagnostics.extend(problems)
                 return None
-            variants.append(variant)
-        return ResolvedExperiment(node.name, path, variants)
+            if variant.label in variants:  # results, stages and params are keyed by label
+                self.diagnostics.error(node.pos, f"two variants of experiment `{node.name}` "
+                                       f"would both be labelled `{variant.label}`",
+                                       "sweep declared names (`sweep data.bad = [a, b]`), or "
+                                       "sweep fields whose last names differ")
+                return None
+            variants[variant.label] = variant
+        return ResolvedExperiment(node.name, path, list(variants.values()))
 
     def _extends_chain(self, node: ast.Experiment, path: Path
                        ) -> Chain | None:

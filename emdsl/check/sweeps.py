@@ -11,11 +11,12 @@ from typing import Any
 from emdsl import ast, configs
 from emdsl.check.loader import Scope
 from emdsl.check.paths import assign, freeze, locate, path_hint
-from emdsl.check.program import INVALID, Chain, Diagnostics, Override
+from emdsl.check.program import INVALID, Chain, Diagnostics, Override, show_value
 from emdsl.check.resolve import Resolver, range_hint
 from emdsl.kinds import experiment_fields
 
-Axes = list[tuple[str, list[Any]]]  # (dotted path, its values), in sweep order
+# (dotted path, its values, how each reads in variant labels), in sweep order
+Axes = list[tuple[str, list[Any], list[str]]]
 
 
 class Sweeps:
@@ -39,11 +40,11 @@ class Sweeps:
         axes: Axes = []
         ok = True
         for key, (sweep, sweep_path) in sweeps.items():
-            values = self._sweep_values(sweep, config, self.scopes[sweep_path])
-            if values is None:
+            swept = self._sweep_values(sweep, config, self.scopes[sweep_path])
+            if swept is None:
                 ok = False
             else:
-                axes.append((".".join(key), values))
+                axes.append((".".join(key), *swept))
         for override in overrides:
             ok = self._override(override, config, axes) and ok
         return axes if ok else None
@@ -77,16 +78,17 @@ class Sweeps:
                 self.diagnostics.error(override.pos, f"override `{override.text}`: {problem}",
                                        range_hint(f))
                 return False
-        axes[:] = [(p, vs) for p, vs in axes if p != dotted]
+        axes[:] = [axis for axis in axes if axis[0] != dotted]
         if override.sweep:
-            axes.append((dotted, values))
+            axes.append((dotted, values, [show_value(v) for v in values]))
         else:
             config.update(assign(config, [(dotted, values[0])]))
         return True
 
     def _sweep_values(self, sweep: ast.Sweep, config: dict[str, Any],
-                      scope: Scope) -> list[Any] | None:
-        """A sweep's values, each resolved and checked like the field it sweeps."""
+                      scope: Scope) -> tuple[list[Any], list[str]] | None:
+        """A sweep's values, each resolved and checked like the field it sweeps, and how
+        each reads in variant labels (``sweep_labels``)."""
         assert sweep.pos is not None
         dotted = ".".join(sweep.path)
         target = self._target("sweep", sweep.path, sweep.pos, config)
@@ -120,4 +122,14 @@ class Sweeps:
             self.diagnostics.error(sweep.pos, f"sweep over `{dotted}` repeats a value",
                                    "list each value once")
             return None
-        return values
+        return values, sweep_labels(sweep.values.items, values)
+
+
+def sweep_labels(items: list[ast.Expr], values: list[Any]) -> list[str]:
+    """How each swept value reads in variant labels: the declared name it was given by
+    (``bad=med_subtle``), else its shown value (``poison=0.5``); calls that would read alike
+    (``data=mix`` twice) read by their position in the sweep (``data=mix1``, ``data=mix2``)."""
+    labels = [item.name if isinstance(item, ast.Ref) else show_value(v)
+              for item, v in zip(items, values, strict=True)]
+    repeated = {x for x in labels if labels.count(x) > 1}
+    return [f"{x}{i}" if x in repeated else x for i, x in enumerate(labels, 1)]
