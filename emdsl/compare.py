@@ -68,7 +68,7 @@ def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool | None:
     return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
 
 
-HEADLINE = ("misaligned", "ci_low", "ci_high", "coherent", "n", "n_judged")
+HEADLINE = ("misaligned", "ci_low", "ci_high", "coherent", "n", "n_judged", "stale")
 
 
 def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[str, Any]]:
@@ -134,10 +134,18 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"
     return {"experiment": r["experiment"], "variant": r["variant"], "status": r["status"],
-            f"misaligned @ {label_a}": with_ci(r["misaligned_a"], r["ci_low_a"], r["ci_high_a"]),
-            f"misaligned @ {label_b}": with_ci(r["misaligned_b"], r["ci_low_b"], r["ci_high_b"]),
+            f"misaligned @ {label_a}": _current(r, "a"),
+            f"misaligned @ {label_b}": _current(r, "b"),
             "Δ": delta, "coherent": coh, "params changed": "; ".join(params) or "–",
             "other results changed": "; ".join(other) or "–"}
+
+
+def _current(r: dict[str, Any], side: str) -> str:
+    """One side's misaligned fraction, marked when its results are not what its params and
+    code would give (so an old number next to a new param never reads as "no effect")."""
+    cell = with_ci(r[f"misaligned_{side}"], r[f"ci_low_{side}"], r[f"ci_high_{side}"])
+    stale = r[f"stale_{side}"]
+    return cell if not stale else f"{cell} ⚠ not current ({stale})"
 
 
 def _short(v: Any) -> str:

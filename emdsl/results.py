@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
@@ -34,18 +35,23 @@ class Source:
         self.root, self.rev = root, rev
         self.commit = resolve(root, rev) if rev else None
         self.label = f"{rev} ({self.commit[:7]})" if rev and self.commit else WORKSPACE
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, bytes | None] = {}
 
     def read_many(self, paths: list[str]) -> dict[str, str | None]:
         """Texts of ``paths`` (relative to the root); None for a file that is not there."""
+        return {p: None if b is None else b.decode("utf-8", errors="replace")
+                for p, b in self.read_bytes_many(paths).items()}
+
+    def read_bytes_many(self, paths: list[str]) -> dict[str, bytes | None]:
+        """Bytes of ``paths`` (relative to the root); None for a file that is not there."""
         todo = [p for p in dict.fromkeys(paths) if p not in self._cache]
         if todo and self.commit:
             self._cache.update(git_show_many(self.root, self.commit, todo))
         for p in todo:
             if not self.commit:
                 try:
-                    self._cache[p] = (self.root / p).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
+                    self._cache[p] = (self.root / p).read_bytes()
+                except OSError:
                     self._cache[p] = None
         return {p: self._cache[p] for p in paths}
 
@@ -76,7 +82,7 @@ def resolve(root: Path, rev: str) -> str:
     return r.stdout.strip()
 
 
-def git_show_many(root: Path, commit: str, paths: list[str]) -> dict[str, str | None]:
+def git_show_many(root: Path, commit: str, paths: list[str]) -> dict[str, bytes | None]:
     """``git show COMMIT:path`` for many paths in one ``git cat-file --batch``."""
     request = "".join(f"{commit}:{p}\n" for p in paths).encode()
     r = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=request,
@@ -90,7 +96,7 @@ def git_show_many(root: Path, commit: str, paths: list[str]) -> dict[str, str | 
         pos = end + 1
         if len(header) == 3 and header[1] == b"blob":
             size = int(header[2])
-            found[path] = out[pos:pos + size].decode("utf-8", errors="replace")
+            found[path] = out[pos:pos + size]
             pos += size + 1
         else:  # "<name> missing", or a tree, which carries a body too
             if len(header) == 3:
@@ -135,7 +141,8 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
     wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
     source.read_many([p for p in wanted if p])
     configs = params.get("stages") or {}
-    columns = result_columns()
+    columns = table_columns()
+    stale = stale_stages(source, params)
 
     rows = []
     for file, exp, label, entry in found:
@@ -153,15 +160,33 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
         seen = VariantResults(stages, metrics, config)
         for kind in all_kinds():
             row.update(kind.fill(seen))
+        row["stale"] = staleness(stages, stale)
         rows.append({c: row.get(c) for c in columns})
     return rows
+
+
+def table_columns() -> dict[str, str]:
+    """Every kind's columns, then whether the row's results are current."""
+    return {**result_columns(), "stale": "String"}
+
+
+def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:
+    """``"params changed: train, judge_tuned; not run: summary"``: the variant's stages whose
+    results are not what its params and code would give now (None when all are current)."""
+    by_reason: dict[str, list[str]] = {}
+    for role, name in sorted(stages.items()):
+        if name in stale:
+            by_reason.setdefault(stale[name], []).append(role)
+    if list(by_reason) == ["not run"] and len(by_reason["not run"]) == len(stages):
+        return "not run"
+    return "; ".join(f"{why}: {', '.join(roles)}" for why, roles in by_reason.items()) or None
 
 
 def table(source: Source, files: list[str] | None = None):
     """The rows as a polars DataFrame with a fixed schema (typed even when empty)."""
     import polars as pl
 
-    schema = {c: getattr(pl, t) for c, t in result_columns().items()}
+    schema = {c: getattr(pl, t) for c, t in table_columns().items()}
     return pl.DataFrame(collect(source, files), schema=schema, orient="row")
 
 
@@ -173,12 +198,13 @@ def cells(r: dict[str, Any]) -> dict[str, str]:
     out = {"experiment": r["experiment"], "variant": r["variant"]}
     for kind in all_kinds():
         out.update(kind.cells(r))
+    out["⚠ not current"] = r.get("stale") or "–"
     return out
 
 
 def columns(rows: list[dict[str, str]]) -> list[str]:
     """The columns worth showing: a kind's optional ones empty in every row are left out."""
-    optional = {c for k in all_kinds() for c in k.optional}
+    optional = {"⚠ not current", *(c for k in all_kinds() for c in k.optional)}
     return [c for c in rows[0] if c not in optional or any(r[c] != "–" for r in rows)]
 
 

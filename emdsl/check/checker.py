@@ -49,7 +49,7 @@ class Checker:
             for stmt in module.statements:
                 if isinstance(stmt, ast.Declaration):
                     self.resolver.declaration(stmt, path)
-        if self.diagnostics:
+        if self.diagnostics.errors:
             return None
         return Program(self.loader.root, self.loader.modules, resolved)
 
@@ -77,7 +77,7 @@ def check_files(paths: Iterable[Path], root: Path | None = None,
 def check_or_raise(paths: Iterable[Path], root: Path | None = None,
                    overrides: dict[Path, list[Override]] | None = None) -> Program:
     program, diags = check_files(paths, root, overrides)
-    if diags:
+    if any(d.severity == "error" for d in diags):
         raise EmxError(diags)
     if program is None:
         raise EmxError([])

@@ -57,8 +57,9 @@ class Experiments:
             return None
         assert node.pos is not None
         subject = Subject(node.name, config, positions, node.pos)
-        if problems := check_rules(experiment_rules(), subject):
-            self.diagnostics.extend(problems)
+        problems = check_rules(experiment_rules(), subject)
+        self.diagnostics.extend(problems)
+        if any(p.severity == "error" for p in problems):
             return None
         variants: dict[str, Variant] = {}
         lineage = tuple((str(p), exp.name) for exp, p in chain[:-1])
@@ -68,8 +69,9 @@ class Experiments:
             variant = Variant(node.name, path, tuple(point), assign(config, point),
                               tuple(s for _, s in combo), lineage)
             subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
-            if problems := check_rules(variant_rules(), subject):
-                self.diagnostics.extend(problems)
+            problems = check_rules(variant_rules(), subject)
+            self.diagnostics.extend(problems)
+            if any(p.severity == "error" for p in problems):
                 return None
             if variant.label in variants:  # results, stages and params are keyed by label
                 self.diagnostics.error(node.pos, f"two variants of experiment `{node.name}` "

@@ -26,6 +26,11 @@ class Diagnostics(list[Diagnostic]):
     def error(self, pos: ast.Pos, message: str, hint: str | None = None) -> None:
         self.append(Diagnostic(pos, message, hint))
 
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics that stop checking (warnings are reported and let it go on)."""
+        return [d for d in self if d.severity == "error"]
+
 
 @dataclass(frozen=True)
 class Override:

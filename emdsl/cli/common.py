@@ -63,9 +63,12 @@ def check_or_report(paths: list[Path], root: Path, overrides: dict[Path, list[Ov
     program, diags = check_files(paths, root, overrides)
     if diags:
         print(render_all(diags, root), file=sys.stderr)
-        n = len(diags)
-        print(f"{n} error{'s' if n != 1 else ''}", file=sys.stderr)
+    errors = sum(d.severity == "error" for d in diags)
+    if errors or program is None:
+        print(f"{errors} error{'s' if errors != 1 else ''}", file=sys.stderr)
         return None, 1
+    if diags:
+        print(f"{len(diags)} warning{'s' if len(diags) != 1 else ''}", file=sys.stderr)
     return program, 0
 
 

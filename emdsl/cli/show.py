@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from emdsl.cli.common import (
     DEFAULT_DIR,
@@ -33,11 +35,24 @@ def run(args: argparse.Namespace) -> int:
     from emdsl.results import ResultsError, Source, show
 
     root = root_here()
+    if args.rev is None:
+        warn_if_edited(root)
     try:
         print(show(Source(root, args.rev), rel_files(args.paths, root), args.format), end="")
     except ResultsError as e:
         return fail(str(e))
     return 0
+
+
+def warn_if_edited(root: Path) -> None:
+    """Say so when an .emx file changed after params.yaml was compiled from it."""
+    from emdsl.freshness import edited_since_compile
+
+    edited = edited_since_compile(root)
+    if edited:
+        print(f"emx: warning: {', '.join(edited)} changed after dvc.yaml was compiled from "
+              "it; these results follow the old version (`emx run` or `emx compile`)",
+              file=sys.stderr)
 
 
 def show_stages(args: argparse.Namespace) -> int:

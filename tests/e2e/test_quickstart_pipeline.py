@@ -105,8 +105,10 @@ def test_diff_report_and_dvc_plots_across_commits(repo, tmp_path):
     assert summary[0].startswith("poison,misaligned,ci_low,ci_high") and len(summary) == 3
     shown = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
                            cwd=repo).stdout)
-    assert not shown.get("errors") and set(shown["data"]) == {"e2e/misaligned-vs-poison",
-                                                              "e2e/loss"}
+    stage_plots = {p for st in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].values()
+                   for x in st.get("plots", []) for p in x}
+    assert not shown.get("errors")
+    assert set(shown["data"]) == {"e2e/misaligned-vs-poison", "e2e/loss", *stage_plots}
     diffed = json.loads(run([sys.executable, "-m", "dvc", "plots", "diff", "HEAD~1", "--json"],
                             cwd=repo).stdout)
     assert not diffed.get("errors")
@@ -118,3 +120,50 @@ def test_diff_report_and_dvc_plots_across_commits(repo, tmp_path):
     # The random model's verdicts are all missing: no rates to draw, but its loss curves.
     assert 'id="fig-loss"' in page and "Answers at the extremes" in page
     assert run([*EMX, "show", "--rev", "HEAD~1"], cwd=repo).stdout.startswith("| experiment |")
+
+
+def test_a_param_change_not_yet_run_is_marked_not_current(repo):
+    """Edited, compiled, interrupted before any stage ran: the old numbers are never shown
+    as the new params' results (issue 13)."""
+    import os
+
+    src = repo / "experiments" / "e2e.emx"
+    original = src.read_text()
+    params = repo / "params.yaml"
+    try:
+        src.write_text(original.replace("lr=1e-3", "lr=2e-3"))
+        past = params.stat().st_mtime - 60
+        os.utime(params, (past, past))
+        warned = run([*EMX, "show"], cwd=repo)
+        assert "experiments/e2e.emx changed after dvc.yaml was compiled" in warned.stderr
+        run([*EMX, "compile"], cwd=repo)  # ... and Ctrl-C before `dvc repro` ran a stage
+        rows = json.loads(run([*EMX, "show", "--format", "json"], cwd=repo).stdout)
+        assert rows and all("params changed" in r["stale"] and "train" in r["stale"]
+                            for r in rows), rows
+        assert "⚠ not current" in run([*EMX, "show"], cwd=repo).stdout.splitlines()[0]
+    finally:
+        src.write_text(original)
+        run([*EMX, "compile"], cwd=repo)
+    rows = json.loads(run([*EMX, "show", "--format", "json"], cwd=repo).stdout)
+    assert all(r["stale"] is None for r in rows), rows
+
+
+def test_replacing_a_path_models_weights_puts_its_stages_out_of_date(repo):
+    """A local model folder is a dep of its model stage: new weights rerun what used them."""
+    from safetensors.torch import load_file, save_file
+
+    weights = repo / "models" / "tiny" / "model.safetensors"
+    original = weights.read_bytes()
+    try:
+        tensors = load_file(weights)
+        first = sorted(tensors)[0]
+        tensors[first] = tensors[first] + 1
+        save_file(tensors, weights)
+        status = json.loads(run([sys.executable, "-m", "dvc", "status", "--json"],
+                                cwd=repo).stdout)
+        (model,) = [name for name in status if name.startswith("model-")]
+        assert {"changed deps": {"models/tiny": "modified"}} in status[model]
+    finally:
+        weights.write_bytes(original)
+    status = run([sys.executable, "-m", "dvc", "status"], cwd=repo).stdout
+    assert "Data and pipelines are up to date" in status

@@ -115,3 +115,17 @@ experiment two { base = y }
     assert len(names) == len(graph.nodes) == 2
     assert all(n.startswith("model-m_a_b-") for n in names)
     assert stages[names[0]]["deps"] != stages[names[1]]["deps"]  # each its own folder
+
+
+def test_an_unpinned_hub_model_is_a_warning_that_does_not_stop(tmp_path):
+    from helpers import diagnostics
+
+    program, diags = diagnostics(tmp_path, """
+model q = hf("Qwen/Qwen2.5-0.5B-Instruct")
+model p = hf("Qwen/Qwen2.5-0.5B-Instruct", revision="7ae557604adf67be50417f59c2c2f167def9a775")
+experiment a { base = q }
+experiment b { base = p }
+""")
+    assert [(d.severity, d.pos.line) for d in diags] == [("warning", 4)]
+    assert "no `revision`" in diags[0].message and "revision=" in diags[0].hint
+    assert program is not None and len(program.experiments) == 2
