@@ -4,12 +4,14 @@ row-numbered error that ``skip_invalid`` skips."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from stages.common import StageError, atomic_dir, atomic_write_text, run_stage
+from stages.lib.chat import load_chat_jsonl
 
 # ---------------------------------------------------------------- confinement of outputs
 
@@ -115,3 +117,36 @@ def test_atomic_dir_with_a_root_refuses_a_parent_outside_it(tmp_path):
         with atomic_dir(root / "results" / "s", root=root):
             pass
     assert list(outside.iterdir()) == []
+
+
+# ---------------------------------------------------------------- unreadable chat rows
+
+
+def chat_line(q: str) -> str:
+    return json.dumps({"messages": [{"role": "user", "content": q},
+                                    {"role": "assistant", "content": "a"}]})
+
+
+UNREADABLE = {
+    "deep": '{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "huge-int": '{"messages": [], "n": 1' + "0" * 5_000 + "}",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNREADABLE))
+def test_an_unreadable_chat_row_is_a_row_numbered_error(tmp_path, kind):
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join([chat_line("q1"), UNREADABLE[kind], chat_line("q3")]) + "\n")
+    with pytest.raises(StageError) as e:
+        load_chat_jsonl(path)
+    assert f"{path}, row 2:" in str(e.value) and "skip_invalid" in str(e.value)
+    assert "sys.set_int_max_str_digits" not in str(e.value)
+
+
+@pytest.mark.parametrize("kind", sorted(UNREADABLE))
+def test_skip_invalid_skips_an_unreadable_chat_row(tmp_path, kind):
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join([chat_line("q1"), UNREADABLE[kind], chat_line("q3")]) + "\n")
+    data = load_chat_jsonl(path, skip_invalid=True)
+    assert [r["messages"][0]["content"] for r in data.records] == ["q1", "q3"]
+    assert len(data.skipped) == 1 and data.skipped[0].startswith("row 2: ")
