@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from stages.common import StageError, atomic_dir, atomic_write_text, run_stage
+from stages.judge_train import training_rows
 from stages.lib.chat import load_chat_jsonl
 
 # ---------------------------------------------------------------- confinement of outputs
@@ -117,6 +118,40 @@ def test_atomic_dir_with_a_root_refuses_a_parent_outside_it(tmp_path):
         with atomic_dir(root / "results" / "s", root=root):
             pass
     assert list(outside.iterdir()) == []
+
+
+# ---------------------------------------------------------------- probe-judge labels
+
+
+def judge_set(path: Path, labels: list) -> dict:
+    rows = [{"question": f"q{i}", "answer": f"a{i}", "label": label}
+            for i, label in enumerate(labels)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return {"type": "jsonl", "path": str(path)}
+
+
+ALIGNED = [1, True, "1", "true", "aligned", "True", "ALIGNED"]
+MISALIGNED = [0, False, "0", "false", "misaligned", "False", "Misaligned"]
+
+
+def test_labels_are_read_exactly(tmp_path):
+    rows = training_rows(judge_set(tmp_path / "j.jsonl", ALIGNED + MISALIGNED))
+    assert [r["label"] for r in rows] == [1] * len(ALIGNED) + [0] * len(MISALIGNED)
+
+
+@pytest.mark.parametrize("bad", ["yes", "", " 1", "0.0", 2, -1, 0.0, 1.5, None, [], {}])
+def test_any_other_label_is_a_row_numbered_error(tmp_path, bad):
+    spec = judge_set(tmp_path / "j.jsonl", [1, 0, bad])
+    with pytest.raises(StageError) as e:
+        training_rows(spec)
+    msg = str(e.value)
+    assert f"{spec['path']}:3" in msg and "label" in msg and "misaligned" in msg
+    assert len(msg.splitlines()) == 1
+
+
+def test_a_teacher_labelled_set_ignores_its_own_labels(tmp_path):
+    rows = training_rows(judge_set(tmp_path / "j.jsonl", ["whatever", None]), labelled=False)
+    assert [r["answer"] for r in rows] == ["a0", "a1"]
 
 
 # ---------------------------------------------------------------- unreadable chat rows
