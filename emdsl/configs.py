@@ -419,8 +419,9 @@ class BuiltinJudgeData(Config):
 @register("judge_data", "jsonl")
 @dataclass
 class JsonlJudgeData(Config):
-    """Answers, one JSON per line: question, answer, label (1 = aligned; not needed when a
-    teacher judge labels them), theme (groups the held-out folds)."""
+    """Answers, one JSON per line: question, answer, label (1, true or "aligned"; 0, false or
+    "misaligned"; strings in any case, nothing else; not needed when a teacher judge labels
+    them), theme (groups the held-out folds)."""
 
     path: str = project_file()
 

@@ -14,11 +14,28 @@ GITIGNORE = """\
 __pycache__/
 *.pyc
 .*.tmp-*
+.emx/
 """
 
 
 def _run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def complete_gitignore(target: Path) -> bool:
+    """Append the scaffold's ignore lines that ``target/.gitignore`` lacks (an older scaffold's
+    file gets only the new ones, e.g. ``.emx/``, the workspace lock); True if it changed."""
+    gitignore = target / ".gitignore"
+    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    have = set(existing.splitlines())
+    header, *lines = GITIGNORE.splitlines()
+    missing = [line for line in lines if line not in have]
+    if not missing:
+        return False
+    block = "\n".join(([header] if header not in have else []) + missing) + "\n"
+    gitignore.write_text(existing + ("\n" if existing and not existing.endswith("\n") else "")
+                         + block, encoding="utf-8")
+    return True
 
 
 def init(target: Path) -> None:
@@ -41,11 +58,7 @@ def init(target: Path) -> None:
         quickstart.write_text((TEMPLATES / "quickstart.emx").read_text(encoding="utf-8"),
                               encoding="utf-8")
         created.append("experiments/quickstart.emx")
-    gitignore = target / ".gitignore"
-    existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
-    if GITIGNORE not in existing:
-        gitignore.write_text(existing + ("\n" if existing and not existing.endswith("\n")
-                                         else "") + GITIGNORE, encoding="utf-8")
+    if complete_gitignore(target):
         created.append(".gitignore")
     print(f"initialised {target}: " + (", ".join(created) if created else "nothing to do"))
     print(f"next: cd {target} && emx run experiments/quickstart.emx")

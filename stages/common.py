@@ -14,6 +14,9 @@ config to ``params.yaml`` under ``stages.<stage-name>``::
 
 Outputs are written into a temporary sibling directory and renamed into place only when the
 stage succeeds, so a killed stage never leaves a directory that looks finished.
+Every path a stage writes or removes resolves inside the project (the folder DVC runs it in,
+which holds params.yaml): an out or results path leading out, through ``..`` or a symlinked
+``results``/``artifacts``/stage folder, is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -86,10 +89,56 @@ def load_stage(name: str, params_file: Path = PARAMS_FILE) -> Stage:
     )
 
 
+def project_root() -> Path:
+    """The folder a stage runs in (DVC runs it where params.yaml is): all it writes is inside."""
+    return PARAMS_FILE.absolute().parent.resolve()
+
+
+def confine(path: Path, root: Path) -> None:
+    """Refuse ``path`` unless it, and the folder its temporaries go in, resolve strictly inside
+    ``root``: a symlinked ``results``/``artifacts``/stage folder must not lead writes out."""
+    path = Path(path)
+    if all(_strictly_inside((root / p).resolve(), root) for p in (path.parent, path)):
+        return
+    link = _first_symlink(path, root)
+    fix = (f"it goes through the symlink {link} -> {os.readlink(root / link)}; remove that "
+           "link or point it inside the project" if link is not None else
+           "give it a path inside the project and re-run `emx compile`")
+    raise StageError(f"{path} resolves to {(root / path).resolve()}, not inside the project "
+                     f"{root}; {fix}")
+
+
+def _strictly_inside(resolved: Path, root: Path) -> bool:
+    return resolved != root and resolved.is_relative_to(root)
+
+
+def _first_symlink(path: Path, root: Path) -> Path | None:
+    """The first component of ``path`` (relative to ``root``) that is a symlink, if any."""
+    parts = Path(path).parts
+    for i in range(1, len(parts) + 1):
+        if (root / Path(*parts[:i])).is_symlink():
+            return Path(*parts[:i])
+    return None
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, folder or symlink; a symlink is unlinked, never followed."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path)
+
+
 @contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a fresh temporary directory that replaces ``final`` only if the block succeeds."""
+def atomic_dir(final: Path, root: Path | None = None) -> Iterator[Path]:
+    """Yield a fresh temporary directory that replaces ``final`` only if the block succeeds.
+
+    With ``root``, ``final`` must resolve inside it (see :func:`confine`), checked before
+    anything is created or removed.
+    """
     final = Path(final)
+    if root is not None:
+        confine(final, root)
     final.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
@@ -98,8 +147,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if final.exists():
-        shutil.rmtree(final) if final.is_dir() else final.unlink()
+    _remove(final)
     os.replace(tmp, final)
 
 
@@ -114,7 +162,8 @@ def _remove_stale(final: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file via a temp file + rename, so readers never see half of it."""
+    """Write a file via a temp file + rename, so readers never see half of it; a symlink at
+    ``path`` is replaced, not written through."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(path)
@@ -298,17 +347,21 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
         stage = load_stage(argv[0])
         if stage.kind != kind:
             raise StageError(f"stage {stage.name!r} is a {stage.kind!r} stage, not {kind!r}")
+        root = project_root()
+        for path in (stage.out, stage.results):  # all refused before anything is written
+            if path is not None:
+                confine(path, root)
         start = time.perf_counter()
         if int(os.environ.get("RANK", "0")) != 0:  # a data-parallel rank; rank 0 writes
             with _timing(kind), tempfile.TemporaryDirectory() as tmp:
                 body(stage, Path(tmp), Path(tmp) if stage.results else None)
             return 0
         with _timing(kind):
-            with atomic_dir(stage.out) as out:
+            with atomic_dir(stage.out, root) as out:
                 if stage.results is None:
                     body(stage, out, None)
                 else:
-                    with atomic_dir(stage.results) as results:
+                    with atomic_dir(stage.results, root) as results:
                         body(stage, out, results)
         spent = time.perf_counter() - start
         before = f"startup {startup:.1f}s, " if startup is not None else ""

@@ -33,14 +33,18 @@ from stages.common import Stage, StageError, atomic_write_json, log, run_stage, 
 
 PUBLISHED = Path("emergent-misalignment") / "results"
 TEACHER_THRESHOLD = 30  # a teacher's aligned score below this makes a misaligned label
+# The label values a judge training file may use (strings in any case, nothing else): a
+# loose reading would make "0" and "false" aligned, and a probe trained on that is inverted.
+LABELS = {"1": 1, "true": 1, "aligned": 1, "0": 0, "false": 0, "misaligned": 0}
+ACCEPTED_LABELS = "1/0, true/false or \"aligned\"/\"misaligned\""
 
 
 def training_rows(spec: dict[str, Any], *, labelled: bool = True) -> list[dict[str, Any]]:
     """(question, answer, label, theme) records: a builtin set or a JSONL file.
 
     JSONL records need ``question``, ``answer`` and, unless a teacher judge labels them
-    (``labelled=False``), ``label`` (1/true = aligned); ``theme`` groups the held-out folds
-    (records without one form their own group per question).
+    (``labelled=False``), ``label`` (see :func:`parse_label`); ``theme`` groups the held-out
+    folds (records without one form their own group per question).
     """
     if spec["type"] == "builtin":
         from emdsl.builtin.judge_data import load_judge_set
@@ -61,11 +65,25 @@ def training_rows(spec: dict[str, Any], *, labelled: bool = True) -> list[dict[s
                              "line") from None
         if not isinstance(r, dict) or not need <= set(r):
             raise StageError(f"{path}:{i}: needs {', '.join(sorted(need))}")
-        rows.append({"question": r["question"], "answer": r["answer"],
-                     "label": int(bool(r.get("label"))), "theme": r.get("theme") or r["question"]})
+        row = {"question": r["question"], "answer": r["answer"],
+               "theme": r.get("theme") or r["question"]}
+        if labelled:  # a teacher's labels replace the file's, so those are not read
+            row["label"] = parse_label(r["label"], f"{path}:{i}")
+        rows.append(row)
     if not rows:
         raise StageError(f"{path} holds no answers; write one JSON object per line")
     return rows
+
+
+def parse_label(value: Any, where: str) -> int:
+    """1 (aligned) or 0 (misaligned) from JSON true/false, 1/0, or the strings "1"/"0",
+    "true"/"false", "aligned"/"misaligned" in any case; anything else names ``where``."""
+    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+        return int(value)
+    if isinstance(value, str) and value.lower() in LABELS:
+        return LABELS[value.lower()]
+    raise StageError(f"{where}: label {json.dumps(value)} is not one of {ACCEPTED_LABELS} "
+                     "(1 = aligned); fix that row's label")
 
 
 def split_groups(rows: list[dict[str, Any]], share: float, seed: int

@@ -17,6 +17,7 @@ from emdsl.cli.common import (
     root_here,
     track_judge_cache,
 )
+from emdsl.lock import WAIT_HELP, WorkspaceBusy, workspace_lock
 
 if TYPE_CHECKING:
     from emdsl.compile import Graph
@@ -35,11 +36,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--push", action=argparse.BooleanOptionalAction, default=None,
                    help="push outputs and run-cache when done (default: if a default remote "
                         "is configured)")
+    s.add_argument("--wait", action="store_true", help=WAIT_HELP)
     s.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """The run, holding the workspace lock from before it writes a file (emdsl.lock)."""
     root = root_here()
+    try:
+        with workspace_lock(root, "run", wait=args.wait):
+            return _run(args, root)
+    except WorkspaceBusy as e:
+        return fail(str(e))
+
+
+def _run(args: argparse.Namespace, root: Path) -> int:
     target = Path(args.path)
     try:
         overrides = parse_overrides(args.overrides)

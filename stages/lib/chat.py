@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ FIXES = {
     "last": "end each record with the assistant's answer",
     "user": "put a user turn before the assistant's answer",
     "utf8": "re-save the file as UTF-8",
+    "depth": "flatten the record: a chat record nests a few levels, not thousands",
+    "number": "write the number as a string, or drop it",
 }
 
 
@@ -151,10 +154,17 @@ def _decode(raw: bytes, first: bool) -> str:
 
 
 def _parse(line: str) -> object:
+    """One row's JSON; what the parser cannot read (bad syntax, nesting deeper than the
+    interpreter's recursion limit, an integer past Python's digit limit) is a RowError."""
     try:
         return json.loads(line.rstrip("\r\n"))  # so the column in the message is right
     except json.JSONDecodeError as e:
         raise RowError(f"not valid JSON ({e.msg} at column {e.colno})", "json") from None
+    except RecursionError:
+        raise RowError("JSON nested too deeply to read", "depth") from None
+    except ValueError:  # the only other one json raises: int() past the digit limit
+        raise RowError(f"a number longer than {sys.get_int_max_str_digits()} digits",
+                       "number") from None
 
 
 def _normalise_message(index: int, message: Any) -> dict[str, str]:
