@@ -12,9 +12,12 @@ Files without a ``schema`` key are version 1.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
+
+import yaml
 
 VERSION = 1
 
@@ -67,6 +70,30 @@ class StageEntry:
     def paths(self) -> tuple[Path, Path | None, dict[str, Path]]:
         return (Path(self.out), Path(self.results) if self.results else None,
                 {role: Path(p) for role, p in self.inputs.items()})
+
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NEXT_ENTRY = re.compile(r"\n {2}\S")  # the next stage under `stages:` (emit's 2-space blocks)
+
+
+def read_stage_entry(text: str, name: str) -> dict[str, Any] | None:
+    """``stages.<name>`` of params.yaml's ``text``, parsing that entry alone.
+
+    A stage process needs its own entry only; parsing all of a 20,000-variant params.yaml
+    took over a minute per stage. ``emx compile`` writes each entry as a block of lines
+    starting ``  <name>:`` under a top-level ``stages:``; a file laid out otherwise (edited
+    by hand) is parsed whole, so the answer is the same either way.
+    """
+    top = text.find("\nstages:\n")
+    start = text.find(f"\n  {name}:\n", top) if top >= 0 else -1
+    if start >= 0:
+        found = _NEXT_ENTRY.search(text, start + len(name) + 5)
+        block = text[start + 1:found.start() if found else len(text)]
+        entry = (yaml.load(block, Loader=_SafeLoader) or {}).get(name)
+        if isinstance(entry, dict):
+            return entry
+    params = yaml.load(text, Loader=_SafeLoader) or {}
+    return (params.get("stages") or {}).get(name)
 
 
 # --------------------------------------------------------------------------- metrics.json

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
+from emdsl.schema import SchemaError, StageEntry, read_stage_entry
 
 T = TypeVar("T")
 
@@ -72,21 +72,16 @@ def load_stage(name: str, params_file: Path = PARAMS_FILE) -> Stage:
     """Read one stage's resolved config from params.yaml."""
     if not params_file.exists():
         raise StageError(f"{params_file} not found; run `emx compile` first")
-    with open(params_file, encoding="utf-8") as f:
-        params = yaml.safe_load(f) or {}
-    stages = params.get("stages") or {}
-    if name not in stages:
+    found = read_stage_entry(params_file.read_text(encoding="utf-8"), name)
+    if found is None:
         raise StageError(f"{params_file}: no stage {name!r}; run `emx compile` to regenerate it")
-    entry = stages[name]
-    return Stage(
-        name=name,
-        kind=entry["kind"],
-        key=entry["key"],
-        config=entry.get("config") or {},
-        out=Path(entry["out"]),
-        results=Path(entry["results"]) if entry.get("results") else None,
-        inputs={role: Path(p) for role, p in (entry.get("inputs") or {}).items()},
-    )
+    try:
+        entry = StageEntry.from_params(found, f"{params_file}: stage {name!r}")
+    except SchemaError as e:
+        raise StageError(str(e)) from None
+    out, results, inputs = entry.paths()
+    return Stage(name=name, kind=entry.kind, key=entry.key, config=entry.config, out=out,
+                 results=results, inputs=inputs)
 
 
 def project_root() -> Path:

@@ -1,4 +1,5 @@
-"""Two clones as two machines: shards share a directory remote; a third clone recomputes nothing.
+"""Two clones as two machines: shards share a directory remote; a third clone recomputes nothing,
+training included.
 
 Origin: `emx init`, the tiny model (committed), a 2-variant experiment, `emx remote add`.
 Clone A runs shard 1/2 (the shared model stage + one variant) and pushes; clone B runs shard
@@ -17,13 +18,17 @@ from study import EMX, ran_stages, run
 
 EXPERIMENT = """\
 model tiny = path("models/tiny")
+dataset bad  = builtin("medical", variant="incorrect-obvious")
+dataset good = builtin("medical", variant="correct")
 questions core = builtin("core")
 judge small = local(model=tiny)
 
 experiment shard {
-  base = tiny
-  eval = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
-  sweep eval.seed = [0, 1]
+  base  = tiny
+  data  = mix(bad=bad, good=good, poison=0.5, size=8, seed=0)
+  train = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=8, max_length=96)
+  eval  = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
+  sweep data.seed = [0, 1]
 }
 """
 GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
@@ -47,11 +52,15 @@ def test_shards_on_two_clones_then_a_third_pulls_everything(tmp_path, tiny_model
 
     a = run([*EMX, "run", "experiments/shard.emx", "--shard", "1/2"], cwd=clones["A"])
     a_ran = ran_stages(a.stdout)
-    assert "model-models_tiny" in a_ran and len(a_ran) == 3  # the shared model + one variant's 2
+    # the shared stages (model, base answers and their judge) + one variant's data, training,
+    # answers and judge
+    assert "model-models_tiny" in a_ran and len(a_ran) == 7, a_ran
+    assert sum(s.startswith("train-") for s in a_ran) == 1
 
     b = run([*EMX, "run", "experiments/shard.emx", "--shard", "2/2"], cwd=clones["B"])
     b_ran = ran_stages(b.stdout)
-    assert len(b_ran) == 2 and not b_ran & a_ran  # the other variant only
+    assert len(b_ran) == 4 and not b_ran & a_ran, b_ran  # the other variant only
+    assert sum(s.startswith("train-") for s in b_ran) == 1
     assert "Stage 'model-models_tiny' is cached - skipping run" in b.stdout  # restored from A's push
 
     run([*EMX, "pull"], cwd=clones["C"])
