@@ -27,11 +27,17 @@ class Files(Protocol):
     def read_bytes_many(self, paths: list[str]) -> dict[str, bytes | None]: ...
 
 
-def stale_stages(source: Files, params: dict[str, Any]) -> dict[str, str]:
+def read_lock(source: Files) -> dict[str, Any]:
+    """``dvc.lock``'s stages (empty when nothing has run)."""
+    text = source.read(LOCK)
+    return (yaml.load(text, Loader=_SafeLoader) or {}).get("stages") or {} if text else {}
+
+
+def stale_stages(source: Files, params: dict[str, Any],
+                 lock: dict[str, Any] | None = None) -> dict[str, str]:
     """Stage name -> why its results are not current (``not run``, ``params changed``,
     ``code or data changed (stages/train.py)``), for every stage that is not current."""
-    text = source.read(LOCK)
-    lock = (yaml.load(text, Loader=_SafeLoader) or {}).get("stages") or {} if text else {}
+    lock = read_lock(source) if lock is None else lock
     stages = params.get("stages") or {}
     wanted = [d["path"] for name in stages for d in (lock.get(name) or {}).get("deps") or []
               if _is_source_file(d)]
@@ -90,4 +96,39 @@ def edited_since_compile(root: Path) -> list[str]:
                 out.append(name)
         except OSError:
             continue
+    return out
+
+
+def pipeline_status(root: Path, params: dict[str, Any], lock: dict[str, Any],
+                    stale: dict[str, str]) -> dict[str, str]:
+    """Stage name -> why ``dvc repro`` would run it: its own staleness, an input that
+    changed upstream, or outputs missing from the workspace. Read from params.yaml and
+    dvc.lock and the small files they name; output folders are not hashed, so an output
+    edited by hand in place goes unnoticed (``dvc status`` hashes them)."""
+    stages = params.get("stages") or {}
+    producer = {}
+    for name, entry in stages.items():
+        producer[entry.get("out")] = name
+        if entry.get("results"):
+            producer[entry["results"]] = name
+    out = dict(stale)
+    for name in stages:
+        if name in out:
+            continue
+        outs = [o["path"] for o in (lock.get(name) or {}).get("outs") or []]
+        missing = [p for p in outs if not (root / p).exists()]
+        if missing:
+            out[name] = f"outputs missing ({missing[0]})"
+    changed = True
+    while changed:  # a stage whose input's producer reruns reruns after it
+        changed = False
+        for name, entry in stages.items():
+            if name in out:
+                continue
+            for path in (entry.get("inputs") or {}).values():
+                up = producer.get(path) or producer.get(str(Path(path).parent))
+                if up in out and up != name:
+                    out[name] = f"after {up}"
+                    changed = True
+                    break
     return out

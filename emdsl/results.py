@@ -19,6 +19,8 @@ from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, wit
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml can be large
+
 WORKSPACE = "workspace"
 
 KEY = ["file", "experiment", "variant"]
@@ -70,7 +72,7 @@ class Source:
         if text is None:
             where = f"at {self.label}" if self.commit else "in the workspace"
             raise ResultsError(f"no params.yaml {where}; run `emx compile` (and commit it)")
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_SafeLoader) or {}
 
 
 def resolve(root: Path, rev: str) -> str:

@@ -25,9 +25,22 @@ from emdsl.cli import (
     run,
     show,
     slurm,
+    status,
 )
 
-COMMANDS = [init, check, compile, show, diff, report, run, remote, push, pull, slurm, judge, fmt]
+COMMANDS = [init, check, compile, show, status, diff, report, run, remote, push, pull, slurm,
+            judge, fmt]
+
+
+def version() -> str:
+    """The installed emdsl's version (the package metadata; a plain checkout says so)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("emdsl")
+    except PackageNotFoundError:
+        return "(not installed: a source checkout)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="emx",
         description="Declarative emergent-misalignment experiments, compiled to DVC pipelines.",
         epilog="Typical loop: emx init study && cd study && emx run experiments/quickstart.emx")
+    p.add_argument("--version", action="version", version=f"emx {version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)

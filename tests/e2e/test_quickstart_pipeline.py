@@ -141,11 +141,18 @@ def test_a_param_change_not_yet_run_is_marked_not_current(repo):
         assert rows and all("params changed" in r["stale"] and "train" in r["stale"]
                             for r in rows), rows
         assert "⚠ not current" in run([*EMX, "show"], cwd=repo).stdout.splitlines()[0]
+        # `emx status` names the stages `dvc status` does, without hashing any output
+        emx_status = json.loads(run([*EMX, "status", "--json"], cwd=repo).stdout)
+        dvc_status = json.loads(run([sys.executable, "-m", "dvc", "status", "--json"],
+                                    cwd=repo).stdout)
+        assert set(emx_status) == set(dvc_status) and any(
+            s.startswith("train-") for s in emx_status)
     finally:
         src.write_text(original)
         run([*EMX, "compile"], cwd=repo)
     rows = json.loads(run([*EMX, "show", "--format", "json"], cwd=repo).stdout)
     assert all(r["stale"] is None for r in rows), rows
+    assert "are up to date" in run([*EMX, "status"], cwd=repo).stdout
 
 
 def test_replacing_a_path_models_weights_puts_its_stages_out_of_date(repo):
