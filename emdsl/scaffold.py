@@ -15,6 +15,8 @@ __pycache__/
 *.pyc
 .*.tmp-*
 .emx/
+# outputs are DVC's: even an out of a removed stage must not slip into `git add -A`
+/artifacts/
 """
 
 
@@ -36,6 +38,15 @@ def complete_gitignore(target: Path) -> bool:
     gitignore.write_text(existing + ("\n" if existing and not existing.endswith("\n") else "")
                          + block, encoding="utf-8")
     return True
+
+
+def _commit(target: Path, message: str) -> bool:
+    """Commit the scaffold, so the first run's changes show as changes; False when git has
+    no identity to commit with (nothing else is changed then)."""
+    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
+    done = subprocess.run(["git", "commit", "-q", "-m", message], cwd=target,
+                          capture_output=True, text=True)
+    return done.returncode == 0
 
 
 def init(target: Path) -> None:
@@ -60,5 +71,9 @@ def init(target: Path) -> None:
         created.append("experiments/quickstart.emx")
     if complete_gitignore(target):
         created.append(".gitignore")
+    if created:
+        committed = _commit(target, "emx init: " + ", ".join(created))
+        created.append("a first commit" if committed else
+                       "no commit (set git's user.name and user.email, then commit)")
     print(f"initialised {target}: " + (", ".join(created) if created else "nothing to do"))
     print(f"next: cd {target} && emx run experiments/quickstart.emx")

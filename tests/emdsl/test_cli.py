@@ -107,7 +107,12 @@ def test_init_scaffolds_a_working_repo(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (target / ".git").is_dir() and (target / ".dvc").is_dir()
     assert (target / "experiments" / "quickstart.emx").is_file()
-    assert ".venv/" in (target / ".gitignore").read_text()
+    assert {".venv/", "/artifacts/"} <= set((target / ".gitignore").read_text().splitlines())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    log = subprocess.run([*git, "log", "--oneline"], cwd=target, capture_output=True, text=True)
+    assert len(log.stdout.splitlines()) == 1 and "emx init" in log.stdout  # scaffold committed
+    assert not subprocess.run(["git", "status", "--porcelain"], cwd=target, capture_output=True,
+                              text=True).stdout
     assert emx("check", cwd=target).returncode == 0
     assert emx("compile", cwd=target).returncode == 0
     status = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=target,
