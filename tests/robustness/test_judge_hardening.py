@@ -29,7 +29,7 @@ from test_bad_inputs import answers_project, judge_config, run
 from emdsl.check import check_files
 from stages import judge
 from stages.common import StageError
-from stages.lib.judging.base import Judge, JudgeRequest
+from stages.lib.judging.base import Judge, JudgeRequest, Verdict
 from stages.lib.judging.cache import JudgeCache
 from stages.lib.judging.openai import OpenAIBackend
 from stages.lib.judging.prompts import fill_prompt
@@ -117,6 +117,18 @@ def test_valid_logprobs_within_rounding_are_scored(tmp_path, monkeypatch):
         j.close()
     assert v.score == pytest.approx(90.0) and v.error is None
     assert cached_rows(tmp_path) == 1
+
+
+def test_the_cache_neither_stores_nor_serves_an_unsound_verdict(tmp_path):
+    cache = JudgeCache(tmp_path)
+    cache.put_many("j", [("a", Verdict(81.3, 8.29)), ("b", Verdict(math.nan, math.nan)),
+                         ("c", Verdict(50.0, 0.9))])
+    assert cached_rows(tmp_path) == 1
+    # what an older version cached for good (mass 8.29) is a miss now, so it is judged again
+    cache._write("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?)",
+                 [(JudgeCache.key("j", "a"), "j", 81.3, 8.29, "{}", 0.0)])
+    assert set(cache.get_many("j", ["a", "c"])) == {"c"}
+    cache.close()
 
 
 def test_invalid_logprobs_keep_the_stage_outputs_valid_json(tmp_path, monkeypatch):

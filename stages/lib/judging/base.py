@@ -13,6 +13,7 @@ Backends are registered implementations (``stages.lib.registry``, family ``judge
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,6 +24,7 @@ Metric = Literal["aligned", "coherent"]
 MIN_NUMBER_MASS = 0.25
 SCORES = range(101)
 SCORING_VERSION = "1"  # bump when a change to scoring makes old cached verdicts stale
+MASS_SLACK = 1e-3  # servers round: probabilities may sum this much above 1
 # A judging run fails when more verdicts than both of these are missing for transport reasons
 MAX_TRANSPORT_FAILURES = 2
 MAX_TRANSPORT_SHARE = 0.05
@@ -51,6 +53,14 @@ class Verdict:
     @property
     def missing(self) -> bool:
         return self.score is None
+
+
+def is_sound(score: float | None, mass: float | None) -> bool:
+    """Whether a (score, number mass) pair could come from a distribution: mass in [0, 1]
+    (within rounding), score None or in [0, 100]. The cache stores and serves only these."""
+    if mass is None or not math.isfinite(mass) or not 0.0 <= mass <= 1.0 + MASS_SLACK:
+        return False
+    return score is None or (math.isfinite(score) and 0.0 <= score <= 100.0)
 
 
 def verdict_from_probs(probs: dict[int, float], raw: dict[str, Any]) -> Verdict:

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from stages.common import StageError
-from stages.lib.judging.base import SCORING_VERSION, Judge, OnDone, Verdict, verdict_from_probs
+from stages.lib.judging.base import (
+    MASS_SLACK,
+    SCORING_VERSION,
+    Judge,
+    OnDone,
+    Verdict,
+    verdict_from_probs,
+)
 from stages.lib.judging.keys import key_env_problem, plain_http_problem, redact
 
 
@@ -39,10 +46,7 @@ FATAL_STATUS = {401: "the API key was rejected", 403: "access was refused",
 INT_TOKEN = re.compile(r"\s*(\d{1,3})\s*")
 BODY_SHOWN = 200  # characters of a server's error body shown in messages
 BODY_READ = 4000  # characters redacted before cutting (a longer body is cut first)
-# Servers round: a logprob this far above 0 is still probability 1, and the top tokens' total
-# probability may exceed 1 by this much.
-LOGPROB_SLACK = 1e-6
-MASS_SLACK = 1e-3
+LOGPROB_SLACK = 1e-6  # servers round: a logprob this far above 0 is still probability 1
 
 
 class InvalidLogprobs(ValueError):
