@@ -406,3 +406,16 @@ def test_escaped_braces_and_braces_in_values_are_literal(tmp_path):
     [q] = load_yaml_questions(path)
     assert fill_prompt(q.judge_prompts["aligned"], "why {x}?", "{answer:>9}") == \
         'Reply {"score": N}. Q why {x}? A {answer:>9}'
+
+
+def test_plain_http_to_loopback_never_goes_through_a_proxy(monkeypatch):
+    """HTTP_PROXY would carry the key in plain text to the proxy: loopback means loopback."""
+    monkeypatch.setenv("EMX_TEST_KEY", SECRET)
+    with Server(lambda p, h: verdict({"90": 1.0})) as server, \
+            Server(lambda p, h: verdict({"10": 1.0})) as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+            monkeypatch.setenv(name, proxy.url.removesuffix("/v1"))
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        [v] = Judge(backend(server.url)).score([JudgeRequest("aligned", "p")])
+    assert v.score == 90.0 and not proxy.prompts

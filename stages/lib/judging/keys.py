@@ -7,7 +7,8 @@ is read and its ``base_url`` where that secret is sent. So:
   ``_TOKEN`` (``OPENAI_API_KEY``, ``HF_TOKEN``, ``EMX_JUDGE_KEY``), and not one of the
   well-known credentials of other services (:data:`DENIED_PREFIXES`, :data:`DENIED_WORDS`).
   Anything else that is not even an uppercase name is taken for a pasted key and never shown.
-* The key goes over plain ``http://`` only to a loopback host (127.0.0.0/8, ::1, localhost).
+* The key goes over plain ``http://`` only to a loopback host (127.0.0.0/8, ::1, localhost),
+  and then never through an ``HTTP_PROXY``.
 
 The checker (``emdsl/check/calls.py``) and the ``openai`` backend apply the same rule, so a
 hand-edited ``params.yaml`` or an override cannot get around it. Stdlib only: the checker
@@ -51,7 +52,7 @@ def key_env_problem(name: str) -> Problem | None:
     if name.startswith(DENIED_PREFIXES) or DENIED_WORDS & set(name.split("_")):
         return (f"api_key_env `{name}` holds credentials of another service; a judge may not "
                 "read it", f"put the judge's own key in a variable {EXAMPLE}")
-    if not name.endswith(KEY_SUFFIXES) or name in KEY_SUFFIXES:
+    if not name.endswith(KEY_SUFFIXES):
         return ("api_key_env must name a key variable: an uppercase name ending in _API_KEY, "
                 "_KEY or _TOKEN", f"put the judge's key in a variable {EXAMPLE}")
     return None

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from stages.common import StageError
 from stages.lib.judging.base import (
@@ -171,7 +172,10 @@ class OpenAIBackend:
         self._stop.clear()
         verdicts: list[Verdict | None] = [None] * len(prompts)
         limits = httpx.Limits(max_connections=self.concurrency)
-        with httpx.Client(timeout=self.timeout, limits=limits) as client, \
+        # plain http goes to loopback only: never through an HTTP_PROXY, which would get the
+        # key in plain text (https through a proxy is a CONNECT tunnel, still encrypted)
+        direct = urlsplit(self.base_url).scheme.lower() == "http"
+        with httpx.Client(timeout=self.timeout, limits=limits, trust_env=not direct) as client, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="judge") as pool:
             futures = {pool.submit(self._one, client, p): i for i, p in enumerate(prompts)}
             try:
