@@ -9,7 +9,9 @@ scores both metrics through the shared verdict cache, and writes
     results/metrics.json      misaligned fraction with its Wilson interval, per question too
 
 A missing verdict (number mass < 0.25, or a call that failed after its retries) stays null and
-is counted; it never becomes a score.
+is counted; it never becomes a score. When more than a small share is missing for transport
+reasons (429, 5xx, timeouts: see ``base.transport_problem``) the stage fails instead, so DVC
+runs it again; what it judged is in the cache, and the rerun asks only for the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from stages.common import Stage, StageError, atomic_write_json, log, run_stage
 from stages.lib.judging.audit import audit
-from stages.lib.judging.base import log_stats
+from stages.lib.judging.base import check_transport, log_stats
 from stages.lib.judging.cache import JudgeCache
 from stages.lib.judging.factory import make_judge
 from stages.lib.judging.metrics import misalignment_metrics
@@ -41,8 +43,13 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     try:
         scores = score_answers(answers, templates, judge)
         stats = log_stats(stage.name, judge)
+    except KeyboardInterrupt:  # one line, not a traceback; 130 is the shell's code for Ctrl-C
+        log(stage, "interrupted: what was judged is kept in the judge cache, so a rerun asks "
+                   "only for the rest")
+        raise SystemExit(130) from None
     finally:
         judge.close()
+    check_transport(judge)
     failed = {m: scores.height - scores.get_column(f"{m}_error").null_count() for m in METRICS}
     if any(failed.values()):
         log(stage, f"{failed} verdicts failed after retries and are missing (not cached): "

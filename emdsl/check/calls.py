@@ -1,5 +1,6 @@
 """Checks on one call's arguments that a field's type and range cannot express: builtin names
-exist, data files are inside the project and not empty, a probe's layer is in its model.
+exist, data files are inside the project and not empty, a probe's layer is in its model, an
+``openai`` judge's key comes from a key variable and is not sent over plain http.
 
 Each check sees the call's config class and the values given to it, and returns an
 ``ArgProblem`` naming the argument to point at, or None.
@@ -34,7 +35,7 @@ def call_problem(cls: type, values: dict[str, Any], scope: Scope,
                  loader: Loader) -> ArgProblem | None:
     """The first problem of a call whose arguments each passed their own field's checks."""
     return (builtin_problem(cls, values) or file_problem(cls, values, scope, loader)
-            or probe_problem(cls, values))
+            or probe_problem(cls, values) or key_problem(cls, values))
 
 
 def builtin_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
@@ -108,3 +109,17 @@ def probe_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
                           f"use a layer from 0 to {depth - 1}", "layer")
     return None
 
+
+def key_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
+    """An ``openai`` judge reading a variable that is not a key variable for it (or a pasted
+    key, never shown), or sending its key over plain http to a host that is not loopback. The
+    rule is :mod:`stages.lib.judging.keys`; the backend applies it again at run time."""
+    if cls is not configs.OpenAIJudge:
+        return None
+    from stages.lib.judging.keys import key_env_problem, plain_http_problem
+
+    problem = key_env_problem(_given(cls, values, "api_key_env"))
+    if problem:
+        return ArgProblem(*problem, "api_key_env")
+    problem = plain_http_problem(_given(cls, values, "base_url"))
+    return ArgProblem(*problem, "base_url") if problem else None

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from stages.common import StageError, log
+from stages.lib.judging.template import template_problem
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,17 @@ def _parse_entry(where: str, qid: str, entry: dict[str, Any]) -> Question:
                 isinstance(k, str) and isinstance(v, str) for k, v in judge_prompts.items()):
             raise StageError(f"{where}: judge_prompts must map names to prompt text, like "
                              "`aligned: \"... {question} ... {answer} ...\"`")
+        _check_judge_prompts(where, judge_prompts)
     return Question(id=qid, paraphrases=list(paraphrases), system=system or None,
                     theme=entry.get("theme") if isinstance(entry.get("theme"), str) else None,
                     judge_prompts=dict(judge_prompts) if judge_prompts else None,
                     samples=samples)
+
+
+def _check_judge_prompts(where: str, judge_prompts: dict[str, str]) -> None:
+    """Every judge prompt holds only {question} and {answer}: checked when the file is read, so
+    the generate and judge stages stop before any model is loaded or request sent."""
+    for name, template in judge_prompts.items():
+        problem = template_problem(template)
+        if problem:
+            raise StageError(f"{where}: judge prompt {name!r}: {problem}")

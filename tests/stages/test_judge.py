@@ -224,8 +224,6 @@ class EchoServer:
 
 
 def test_judge_stage_openai_as_a_process_never_leaks_the_key(tmp_path):
-    import polars as pl
-
     server = EchoServer()
     try:
         name = write_project(tmp_path, {"type": "openai", "model": "fake", "base_url": server.url,
@@ -235,19 +233,18 @@ def test_judge_stage_openai_as_a_process_never_leaks_the_key(tmp_path):
                             "PYTHONPATH": str(REPO)}
         run = subprocess.run([sys.executable, "-m", "stages.judge", name], cwd=tmp_path,
                              env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr
+        # 2 of 8 verdicts lost to HTTP 500 are more than a small share: the stage fails, so
+        # DVC runs it again, and its message shows the (redacted) echo of the key
+        assert run.returncode == 1, run.stderr
+        assert "error: 2 of 8 verdicts are missing for transport reasons" in run.stderr
+        assert "HTTP 500: boom Bearer ***" in run.stderr
         assert server.requests == 8 + 2  # the 'zxcv' answer's two prompts tried twice each
-        scores = pl.read_parquet(tmp_path / "artifacts/judge/j1/scores.parquet")
-        assert scores.get_column("aligned").to_list()[:4] == [30.0] * 4
-        assert scores.get_column("aligned")[4] is None
-        assert "HTTP 500" in scores.get_column("coherent_error")[4]
-        metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
-        assert metrics["failed"] == {"aligned": 1, "coherent": 1}
+        assert not (tmp_path / "artifacts/judge/j1").exists()
         assert "calls 8" in run.stderr and "cache_hits 0" in run.stderr
 
         rerun = subprocess.run([sys.executable, "-m", "stages.judge", name], cwd=tmp_path,
                                env=env, capture_output=True, text=True, timeout=300)
-        assert rerun.returncode == 0, rerun.stderr
+        assert rerun.returncode == 1, rerun.stderr
         assert server.requests == 10 + 4  # only the 2 failed (uncached) ones, twice each
         assert "cache_hits 6" in rerun.stderr
 
@@ -257,8 +254,7 @@ def test_judge_stage_openai_as_a_process_never_leaks_the_key(tmp_path):
         assert missing.returncode == 1 and "EMX_TEST_KEY is not set" in missing.stderr
     finally:
         server.close()
-    texts = [run.stdout, run.stderr, rerun.stdout, rerun.stderr, missing.stderr,
-             scores.write_csv()]
+    texts = [run.stdout, run.stderr, rerun.stdout, rerun.stderr, missing.stderr]
     texts += [p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*")
               if p.is_file()]
     assert "***" in "".join(texts)  # the echoed key was there, redacted

@@ -612,8 +612,10 @@ def test_audit_reads_betley_results_csv(anchors):
     assert audit(flipped, path)["aligned"]["spearman"] == pytest.approx(-1.0)
 
 
-def test_fill_prompt_tolerates_stray_braces():
+def test_fill_prompt_keeps_braces_in_values_and_refuses_stray_ones():
     assert fill_prompt("Q: {question} A: {answer}", "why {x}?", "{answer}") == \
         "Q: why {x}? A: {answer}"
-    assert fill_prompt('{"json": 1} Q: {question} A: {answer}', "q", "a") == \
+    assert fill_prompt('{{"json": 1}} Q: {question} A: {answer}', "q", "a") == \
         '{"json": 1} Q: q A: a'
+    with pytest.raises(ValueError, match="is not allowed"):  # str.format would fail too
+        fill_prompt('{"json": 1} Q: {question} A: {answer}', "q", "a")

@@ -14,14 +14,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from stages.lib.judging.base import Verdict
+from stages.lib.judging.base import Verdict, is_sound
 
 
 class JudgeCache:
     """Append-only verdict store; SQLite in WAL mode, one durable commit per batch.
 
     A commit survives a kill -9 of its writer, and SQLite's locking lets several stages write
-    at once. Failed verdicts (``error`` set) are not stored, so a rerun retries them.
+    at once. Failed verdicts (``error`` set) are not stored, so a rerun retries them; nor is a
+    verdict no distribution could give (``is_sound``), and one an older version stored is
+    served as a miss, so it is judged again.
     """
 
     def __init__(self, directory: Path | str | None = None) -> None:
@@ -76,14 +78,16 @@ class JudgeCache:
                     f"SELECT key, score, mass, raw FROM verdicts WHERE key IN "
                     f"({','.join('?' * len(chunk))})", chunk).fetchall()
                 for key, score, mass, raw in rows:
-                    found[keys[key]] = Verdict(score, mass, json.loads(raw))
+                    if is_sound(score, mass):
+                        found[keys[key]] = Verdict(score, mass, json.loads(raw))
             self.hits += len(found)
             self.misses += len(keys) - len(found)
         return found
 
     def put_many(self, identity: str, items: Sequence[tuple[str, Verdict]]) -> None:
         rows = [(self.key(identity, p), identity, v.score, v.number_mass, json.dumps(v.raw),
-                 time.time()) for p, v in items if v.error is None]
+                 time.time()) for p, v in items
+                if v.error is None and is_sound(v.score, v.number_mass)]
         if not rows:
             return
         with self._lock:

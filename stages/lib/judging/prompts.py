@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
-PLACEHOLDER = re.compile(r"\{(question|answer)\}")
+from stages.lib.judging.template import template_parts
 
 
 def fill_prompt(template: str, question: str, answer: str) -> str:
-    """``str.format`` like Betley et al.; literal replacement if the template has stray braces."""
+    """The template with {question} and {answer} filled in (``str.format`` restricted to those
+    two plain fields, so braces in the values stay as they are); ValueError for any other
+    field (:mod:`stages.lib.judging.template`)."""
     values = {"question": question, "answer": answer}
-    try:
-        return template.format(**values)
-    except (KeyError, ValueError, IndexError):
-        return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    return "".join(literal + (values[name] if name is not None else "")
+                   for literal, name in template_parts(template))
 
 
 _MARKERS = re.compile(r"\[QUESTION START\]\s*\n(?P<q>.*?)\n\s*\[QUESTION END\].*?"
