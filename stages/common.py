@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from emdsl.schema import SchemaError, StageEntry, read_stage_entry
+from emdsl.schema import SchemaError, StageEntry, read_stage_file
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ def load_stage(name: str, params_file: Path = PARAMS_FILE) -> Stage:
     """Read one stage's resolved config from params.yaml."""
     if not params_file.exists():
         raise StageError(f"{params_file} not found; run `emx compile` first")
-    found = read_stage_entry(params_file.read_text(encoding="utf-8"), name)
+    found = read_stage_file(params_file, name)
     if found is None:
         raise StageError(f"{params_file}: no stage {name!r}; run `emx compile` to regenerate it")
     try:
@@ -93,7 +93,8 @@ def confine(path: Path, root: Path) -> None:
     """Refuse ``path`` unless it, and the folder its temporaries go in, resolve strictly inside
     ``root``: a symlinked ``results``/``artifacts``/stage folder must not lead writes out."""
     path = Path(path)
-    if all(_strictly_inside((root / p).resolve(), root) for p in (path.parent, path)):
+    if _strictly_inside((root / path).resolve(), root) \
+            and (root / path.parent).resolve().is_relative_to(root):
         return
     link = _first_symlink(path, root)
     fix = (f"it goes through the symlink {link} -> {os.readlink(root / link)}; remove that "

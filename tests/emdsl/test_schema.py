@@ -35,3 +35,16 @@ def test_a_hand_edited_layout_is_parsed_whole():
 def test_an_entry_from_a_newer_schema_is_refused():
     with pytest.raises(SchemaError, match="schema version 2; this emdsl reads up to 1"):
         StageEntry.from_params({"schema": 2, "kind": "x", "key": "k", "out": "o"}, "params.yaml")
+
+
+def test_a_stage_reads_its_entry_from_the_file_mapped(tmp_path):
+    from emdsl.schema import read_stage_file
+
+    text = (GOLDEN / "design.params.yaml").read_text()
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    stages = yaml.safe_load(text)["stages"]
+    name = sorted(stages)[-1]
+    assert read_stage_file(path, name) == stages[name]
+    (tmp_path / "empty.yaml").write_text("")
+    assert read_stage_file(tmp_path / "empty.yaml", name) is None
