@@ -104,7 +104,10 @@ class _Pipe:
         os.close(self._from_chrome)
 
 
-def inspect_page(path: Path, width: int = 1200) -> dict[str, Any]:
+def inspect_page(path: Path, width: int = 1200, ready: str | None = None,
+                 timeout: float = 20) -> dict[str, Any]:
+    """``ready``: a JS expression polled after load until it is truthy (a page that draws
+    after loading, like vega's); its last value is returned as ``ready``."""
     binary = chromium()
     if binary is None:
         raise FileNotFoundError("chromium not found")
@@ -125,6 +128,11 @@ def inspect_page(path: Path, width: int = 1200) -> dict[str, Any]:
                 return pipe.call("Runtime.evaluate", session, expression=expr,
                                  returnByValue=True)["result"].get("value")
 
+            state = None
+            if ready is not None:
+                deadline = time.monotonic() + timeout
+                while not (state := evaluate(ready)) and time.monotonic() < deadline:
+                    time.sleep(0.2)
             images = json.loads(evaluate(IMAGES_JS))
             text = evaluate("document.body.innerText")
             shot = pipe.call("Page.captureScreenshot", session, format="png",
@@ -136,5 +144,5 @@ def inspect_page(path: Path, width: int = 1200) -> dict[str, Any]:
                   and e["params"].get("type") in ("error", "assert"))
               or (e.get("method") == "Log.entryAdded"
                   and e["params"]["entry"].get("level") == "error")]
-    return {"errors": errors, "images": images, "text": text,
+    return {"errors": errors, "images": images, "text": text, "ready": state,
             "screenshot": base64.b64decode(shot)}

@@ -18,6 +18,7 @@ from emdsl.cli import (
     fmt,
     init,
     judge,
+    plots,
     pull,
     push,
     remote,
@@ -28,8 +29,8 @@ from emdsl.cli import (
     status,
 )
 
-COMMANDS = [init, check, compile, show, status, diff, report, run, remote, push, pull, slurm,
-            judge, fmt]
+COMMANDS = [init, check, compile, show, status, diff, report, plots, run, remote, push, pull,
+            slurm, judge, fmt]
 
 
 def version() -> str:

@@ -174,3 +174,4 @@ def test_replacing_a_path_models_weights_puts_its_stages_out_of_date(repo):
         weights.write_bytes(original)
     status = run([sys.executable, "-m", "dvc", "status"], cwd=repo).stdout
     assert "Data and pipelines are up to date" in status
+
