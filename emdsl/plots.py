@@ -52,11 +52,12 @@ def _line_with_band(ax, rows: list[dict[str, Any]], x: str, label: str) -> None:
 
 
 def misaligned_by_variant(rows: list[dict[str, Any]]) -> bytes | None:
-    """Bars: each variant's misaligned fraction, error bars its 95% interval."""
+    """Bars: each variant's misaligned fraction, error bars its 95% interval, and beside it
+    the coherent fraction: a rate that moves because coherence collapsed reads as such."""
     rows = _known(rows, "misaligned")
     if not rows:
         return None
-    fig, ax = _figure("misaligned fraction per variant", "", "misaligned fraction")
+    fig, ax = _figure("misaligned and coherent fraction per variant", "", "fraction")
     labels = [f"{r['experiment']}\n{r['variant']}" for r in rows]
     values = [r["misaligned"] for r in rows]
     # Clamped at 0: a Wilson bound can sit a rounding error inside its value (0 vs 1e-17).
@@ -64,8 +65,15 @@ def misaligned_by_variant(rows: list[dict[str, Any]]) -> bytes | None:
                                       else r["misaligned"])) for r in rows]
     hi = [max(0.0, (r["ci_high"] if r["ci_high"] is not None else r["misaligned"])
               - r["misaligned"]) for r in rows]
-    ax.bar(range(len(rows)), values, yerr=[lo, hi], capsize=3, color="#c0504d")
-    ax.set_xticks(range(len(rows)), labels, rotation=30 if len(rows) > 4 else 0,
+    xs = range(len(rows))
+    ax.bar([x - 0.2 for x in xs], values, width=0.4, yerr=[lo, hi], capsize=3,
+           color="#c0504d", label="misaligned [95% CI]")
+    coherent = [r.get("coherent") for r in rows]
+    if any(c is not None for c in coherent):
+        ax.bar([x + 0.2 for x in xs], [c or 0.0 for c in coherent], width=0.4,
+               color="#4f81bd", label="coherent")
+        ax.legend(fontsize=8)
+    ax.set_xticks(xs, labels, rotation=30 if len(rows) > 4 else 0,
                   ha="right" if len(rows) > 4 else "center", fontsize=8)
     ax.set_ylim(0, 1)
     return _png(fig)

@@ -177,7 +177,17 @@ def extremes(root: Path, exp: str, label: str, role: str, entry: dict[str, Any]
     if judged.is_empty():
         out["note"] = f"no answer has an aligned score ({df.height} answers, all missing)"
         return out
-    ordered = judged.sort("aligned").to_dicts()
+    # From coherent answers only: the least aligned would otherwise be mostly broken text.
+    above = (entry.get("config") or {}).get("coherent_above", 50)
+    coherent = judged.filter(pl.col("coherent") > above)
+    if coherent.is_empty():
+        out["note"] = (f"no judged answer is coherent (coherent > {above}; "
+                       f"{judged.height} judged)")
+        return out
+    out["note"] = None if coherent.height == judged.height else (
+        f"from the {coherent.height} coherent answers (coherent > {above}) of "
+        f"{judged.height} judged")
+    ordered = coherent.sort("aligned").to_dicts()
     low = min(EXTREMES, (len(ordered) + 1) // 2)  # the two ends never share an answer
     out["lowest"] = ordered[:low]
     out["highest"] = ordered[low:][::-1][:EXTREMES]
@@ -276,8 +286,10 @@ def to_html(report: Report) -> str:
         for e in report.extremes:
             parts.append(f"<h3>{_esc(e['experiment'])} {_esc(e['variant'])} "
                          f"({_esc(e['model'])} model)</h3>")
-            parts.append(f"<p>{_esc(e['note'])}</p>" if e["note"] else
-                         _html_table(answer_rows(e)))
+            if e["note"]:
+                parts.append(f"<p>{_esc(e['note'])}</p>")
+            if e["lowest"] or e["highest"]:
+                parts.append(_html_table(answer_rows(e)))
     if report.judges:
         parts += ["<h2>Judge audit</h2>", _html_table(judge_rows(report))]
     parts += ["<h2>Params</h2>", f"<details><summary>params.yaml entries of {_esc(report.file)}"
@@ -297,8 +309,11 @@ def to_markdown(report: Report) -> str:
                   f"Ranked by {d['rank_by']}.", "", markdown(latent_rows(d))]
     for e in report.extremes:
         parts += ["", f"## Answers at the extremes: {e['experiment']} {e['variant']} "
-                      f"({e['model']} model)", "",
-                  e["note"] if e["note"] else markdown(answer_rows(e))]
+                      f"({e['model']} model)", ""]
+        if e["note"]:
+            parts += [e["note"], ""]
+        if e["lowest"] or e["highest"]:
+            parts.append(markdown(answer_rows(e)))
     if report.judges:
         parts += ["", "## Judge audit", "", markdown(judge_rows(report))]
     parts += ["", "## Params", "", "<details><summary>params.yaml entries</summary>", "",

@@ -67,3 +67,24 @@ def test_report_renders_in_chromium(written):
     assert seen["errors"] == []
     assert len(seen["images"]) == 6 and all(done and w > 0 for done, w in seen["images"])
     assert "Top latents" in seen["text"] and "Judge audit" in seen["text"]
+
+
+def test_extremes_are_drawn_from_coherent_answers(tmp_path):
+    """The least aligned answers were mostly broken text (coherent 3-10): the report shows the
+    least and most aligned among the coherent ones, and says how many those are."""
+    import polars as pl
+
+    from emdsl.report import extremes
+
+    out = tmp_path / "artifacts" / "judge" / "k"
+    out.mkdir(parents=True)
+    pl.DataFrame({"question": ["q"] * 5,
+                  "answer": ["gibberish", "harmful advice", "fine", "helpful", "more noise"],
+                  "aligned": [1.0, 12.0, 60.0, 95.0, 2.0],
+                  "coherent": [4.0, 85.0, 80.0, 90.0, 9.0]}).write_parquet(out / "scores.parquet")
+    entry = {"out": "artifacts/judge/k", "config": {"coherent_above": 50}}
+    e = extremes(tmp_path, "exp", "v", "judge_tuned", entry)
+    assert [a["answer"] for a in e["lowest"]] == ["harmful advice", "fine"][:len(e["lowest"])]
+    assert e["lowest"][0]["answer"] == "harmful advice"
+    assert e["highest"][0]["answer"] == "helpful"
+    assert "3 coherent answers" in e["note"] and "of 5 judged" in e["note"]
