@@ -82,15 +82,24 @@ def stages_by_role(params: dict[str, Any], file: str) -> list[tuple[str, str, st
             for role, stage in sorted((entry.get("stages") or {}).items())]
 
 
-def build(root: Path, file: str) -> Report:
-    """Everything the report of one experiment file shows, read from the workspace."""
-    source = Source(root)
+def build(root: Path, file: str, revs: list[str] | None = None) -> Report:
+    """Everything the report of one experiment file shows, read from the workspace; with
+    ``revs``, the results and figures of each of those git revisions, overlaid (latents and
+    answers, which live in cached outputs, come from the last one)."""
+    sources = [Source(root, rev) for rev in revs] if revs else [Source(root)]
+    source = sources[-1]
     params = source.params()
     stage_cfg = params.get("stages") or {}
     commit, dirty = git_state(root)
-    report = Report(file, commit, dirty, collect(source, [file]))
+    if revs:
+        commit, dirty = " vs ".join(s.label for s in sources), False
+    report = Report(file, commit, dirty, [])
     roles = stages_by_role(params, file)
-    report.figures = figures(report.rows, source, stage_cfg, roles)
+    if len(sources) == 1:
+        report.rows = collect(source, [file])
+        report.figures = figures(report.rows, source, stage_cfg, roles)
+    else:
+        report.rows, report.figures = overlaid(sources, file)
     seen: set[str] = set()
     tuned = {(e, v) for e, v, r, _ in roles if r == "judge_tuned"}
     for exp, label, role, stage in roles:
@@ -115,6 +124,24 @@ def build(root: Path, file: str) -> Report:
     return report
 
 
+def overlaid(sources: list[Source], file: str
+             ) -> tuple[list[dict[str, Any]], list[tuple[str, str, bytes]]]:
+    """Rows and figures of several revisions, each labelled ``experiment @ rev``."""
+    rows: list[dict[str, Any]] = []
+    reads = []
+    for s in sources:
+        params = s.params()
+        rows += [{**r, "experiment": f"{r['experiment']} @ {s.label}"}
+                 for r in collect(s, [file])]
+        reads.append((s, params.get("stages") or {}, stages_by_role(params, file)))
+
+    def curves(wanted: tuple[str, ...], name: str) -> plots.Curves:
+        return {f"{tag} @ {s.label}": found for s, cfg, roles in reads
+                for tag, found in read_curves(s, cfg, roles, wanted, name).items()}
+
+    return rows, draw(FigureData(rows, curves))
+
+
 def read_curves(source: Source, stage_cfg: dict[str, Any], roles: list[tuple[str, ...]],
                 wanted: tuple[str, ...], name: str) -> plots.Curves:
     """The ``name`` CSV of every stage playing a ``wanted`` role, labelled by its variant."""
@@ -134,8 +161,12 @@ def read_curves(source: Source, stage_cfg: dict[str, Any], roles: list[tuple[str
 def figures(rows: list[dict[str, Any]], source: Source, stage_cfg: dict[str, Any],
             roles: list[tuple[str, ...]]) -> list[tuple[str, str, bytes]]:
     """(name, caption, PNG) of every kind's figures that there is data for."""
-    data = FigureData(rows, lambda wanted, name: read_curves(source, stage_cfg, roles, wanted,
-                                                             name))
+    return draw(FigureData(rows, lambda wanted, name: read_curves(source, stage_cfg, roles,
+                                                                  wanted, name)))
+
+
+def draw(data: FigureData) -> list[tuple[str, str, bytes]]:
+    """Every kind's figures, in their order, that have something to draw."""
     drawn = [fig for kind in sorted(all_kinds(), key=lambda k: k.figure_rank)
              for fig in kind.figures(data)]
     return [(n, c, png) for n, c, png in drawn if png]

@@ -14,6 +14,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                       "to reports/<file-stem>/")
     s.add_argument("paths", nargs="*", help="files or folders (default: every compiled file)")
     s.add_argument("--out", help="folder for the reports (default: reports/ at the root)")
+    s.add_argument("--rev", action="append", metavar="REV",
+                   help="report this git revision's results; twice or more: overlaid "
+                        "(e.g. --rev HEAD~1 --rev HEAD)")
     s.set_defaults(func=run)
 
 
@@ -23,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     root = root_here()
     try:
-        params = Source(root).params()
+        params = Source(root, (args.rev or [None])[-1]).params()
     except ResultsError as e:
         return fail(str(e))
     files = sorted({f for f, *_ in variants(params, rel_files(args.paths, root))})
@@ -32,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"no compiled experiments in {where}; run `emx compile` first")
     out_root = Path(args.out) if args.out else root / "reports"
     for file in files:
-        page = write(build(root, file), out_root / Path(file).stem)
+        try:
+            report = build(root, file, args.rev)
+        except ResultsError as e:
+            return fail(str(e))
+        page = write(report, out_root / Path(file).stem)
         print(f"{file} → {os.path.relpath(page)} (+ report.md)")
     return 0

@@ -88,3 +88,22 @@ def test_extremes_are_drawn_from_coherent_answers(tmp_path):
     assert e["lowest"][0]["answer"] == "harmful advice"
     assert e["highest"][0]["answer"] == "helpful"
     assert "3 coherent answers" in e["note"] and "of 5 judged" in e["note"]
+
+
+def test_a_report_overlays_two_commits(study, tmp_path):
+    """`emx report --rev HEAD~1 --rev HEAD`: both revisions' rows, and their poison curves
+    in one figure."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "emdsl.cli", "report", "--rev", "HEAD~1",
+                           "--rev", "HEAD", "--out", str(tmp_path)], cwd=study,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    md = (tmp_path / "a" / "report.md").read_text()
+    assert "| med @ HEAD~1 (" in md and "| med @ HEAD (" in md
+    assert "HEAD~1 (" in md.splitlines()[2] and " vs HEAD (" in md.splitlines()[2]
+    assert (tmp_path / "a" / "poison.png").is_file()
+    bad = subprocess.run([sys.executable, "-m", "emdsl.cli", "report", "--rev", "nope",
+                          "--out", str(tmp_path)], cwd=study, capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown git revision `nope`" in bad.stderr
