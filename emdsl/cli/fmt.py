@@ -17,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from emdsl.check import collect_files
     from emdsl.diagnostics import render_all
+    from emdsl.emit import write_if_changed
     from emdsl.fmt import format_module
     from emdsl.parse import parse_file
 
@@ -34,8 +35,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"would reformat {path}")
             status = 1
         else:
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_if_changed(path, text)  # a unique temp file: never a planted symlink
             print(f"formatted {path}")
     return status
