@@ -26,6 +26,10 @@ from emdsl.check.sweeps import Sweeps
 from emdsl.diagnostics import did_you_mean
 from emdsl.kinds import Subject, experiment_fields
 
+# A variant's label keys it in params.yaml and names its stages: under YAML's 1,024-character
+# limit on keys, with room for the experiment's name.
+MAX_LABEL_LENGTH = 600
+
 
 class Experiments:
     """Resolves each experiment statement to its variants."""
@@ -64,6 +68,11 @@ class Experiments:
         for combo in itertools.product(*(values for _, values in axes)):
             point = [(p, v) for (p, _), v in zip(axes, combo, strict=True)]
             variant = Variant(node.name, path, tuple(point), assign(config, point))
+            if len(variant.label) > MAX_LABEL_LENGTH:
+                self.diagnostics.error(node.pos, f"variant `{variant.label[:40]}…` has a "
+                                       f"label of {len(variant.label)} characters; at most "
+                                       f"{MAX_LABEL_LENGTH}", "sweep fewer fields at once")
+                return None
             subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
             if problems := check_rules(variant_rules(), subject):
                 self.diagnostics.extend(problems)
