@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,37 @@ def model_files(root: Path, spec: dict[str, Any]) -> tuple[str, ...]:
     return data_files(spec)
 
 
+# The project root local model folders are read from, while ``emx check`` runs (rules see
+# configs, not the root): None elsewhere, and a local model's depth is then unknown.
+PROJECT_ROOT: ContextVar[Path | None] = ContextVar("PROJECT_ROOT", default=None)
+
+
 def model_depth(model: dict[str, Any] | None) -> int | None:
-    """Number of decoder layers, where known without loading the model."""
-    if model and model["type"] == "embedded":
+    """Number of decoder layers, where known without loading the model: the embedded
+    model's, or the ``num_hidden_layers`` of a local folder's config.json."""
+    if not model:
+        return None
+    if model["type"] == "embedded":
         return configs.EMBEDDED_MODELS[model["name"]]["layers"]
+    root = PROJECT_ROOT.get()
+    folder = model.get("dir") if model["type"] == "path" else model.get("name")
+    if root is None or model["type"] not in ("path", "hf") or not isinstance(folder, str):
+        return None
+    return config_depth(root / folder / "config.json")
+
+
+def config_depth(path: Path) -> int | None:
+    """``num_hidden_layers`` of a Hugging Face config.json (or its ``text_config``'s)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    for c in (config, config.get("text_config")):
+        depth = c.get("num_hidden_layers") if isinstance(c, dict) else None
+        if isinstance(depth, int) and not isinstance(depth, bool) and depth > 0:
+            return depth
     return None
 
 
