@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 from emdsl.cli import (
@@ -45,7 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return interrupted(sys.argv[1:] if argv is None else argv)
     except BrokenPipeError:  # `emx show | head`: the reader left; end quietly like Unix tools
         # (not SIGPIPE's default action: that would kill a host process calling main())
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def interrupted(argv: list[str]) -> int:
+    """Ctrl-C: one line saying what stopped and that rerunning resumes (DVC keeps every stage
+    that finished), and the shell's exit code for SIGINT."""
+    print(f"emx: interrupted `{shlex.join(['emx', *argv])}`; rerun it to resume (stages that "
+          "finished are kept)", file=sys.stderr)
+    return 130
