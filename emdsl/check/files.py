@@ -22,6 +22,7 @@ from emdsl import configs
 
 ROWS_CHECKED = 20  # the first rows of a JSONL file: enough to catch a wrong schema, cheap
 MAX_COMPONENT_BYTES = 255  # a file name's limit on every common filesystem
+MAX_PATH_BYTES = 3072  # under Linux's 4,096-byte PATH_MAX, with room for the project root
 
 
 class Problem(NamedTuple):
@@ -36,15 +37,22 @@ def path_text_problem(cls: type, values: dict[str, Any]) -> Problem | None:
     arg = _path_arg(cls)
     if arg is None or not isinstance(values.get(arg), str):
         return None
-    text = values[arg]
+    problem = unusable_path(values[arg])
+    return Problem(f"`{arg}` {problem[0]}", problem[1], arg) if problem else None
+
+
+def unusable_path(text: str) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a path no OS call can take, else None."""
     if any(ord(c) < 0x20 or ord(c) == 0x7f for c in text):
-        return Problem(f"`{arg}` holds a control character (such as NUL or a line break)",
-                       "remove it: no file name can hold one", arg)
+        return ("holds a control character (such as NUL or a line break)",
+                "remove it: no file name can hold one")
     long = next((p for p in text.split("/") if len(p.encode()) > MAX_COMPONENT_BYTES), None)
     if long is not None:
-        return Problem(f"`{arg}` has a component longer than {MAX_COMPONENT_BYTES} bytes "
-                       f"(`{long[:24]}…`, {len(long.encode())} bytes)",
-                       "shorten that file or folder name", arg)
+        return (f"has a component longer than {MAX_COMPONENT_BYTES} bytes "
+                f"(`{long[:24]}…`, {len(long.encode())} bytes)",
+                "shorten that file or folder name")
+    if len(text.encode()) > MAX_PATH_BYTES:
+        return (f"is longer than {MAX_PATH_BYTES} bytes", "use a shorter path")
     return None
 
 

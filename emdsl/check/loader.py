@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emdsl import ast
+from emdsl.check.files import unusable_path
 from emdsl.check.program import Diagnostics
 from emdsl.diagnostics import Diagnostic, did_you_mean
 from emdsl.parse import parse_file
@@ -101,8 +102,18 @@ class Loader:
         """Inside the project root, or under a folder the file allows with `allow outside`."""
         return any(target.is_relative_to(folder) for folder in [self.root, *scope.allowed])
 
+    def _unusable(self, stmt: ast.AllowOutside | ast.Import, what: str) -> bool:
+        """Report a path the OS cannot take (NUL, a name over 255 bytes); True if it is one."""
+        assert stmt.pos is not None
+        problem = unusable_path(stmt.path)
+        if problem:
+            self.diagnostics.error(stmt.pos, f"{what} path {problem[0]}", problem[1])
+        return problem is not None
+
     def _allow(self, stmt: ast.AllowOutside, scope: Scope) -> None:
         assert stmt.pos is not None
+        if self._unusable(stmt, "`allow outside`"):
+            return
         folder = (self.root / stmt.path).resolve()
         if not folder.is_dir():
             self.diagnostics.error(stmt.pos, f"`allow outside` folder `{stmt.path}` does not exist",
@@ -112,6 +123,8 @@ class Loader:
 
     def _import(self, stmt: ast.Import, path: Path, scope: Scope) -> None:
         assert stmt.pos is not None
+        if self._unusable(stmt, "import"):
+            return
         target = (path.parent / stmt.path).resolve()
         if not self.confined(target, scope):
             self.diagnostics.error(
