@@ -52,11 +52,20 @@ def main(argv: list[str] | None = None) -> int:
         # (not SIGPIPE's default action: that would kill a host process calling main())
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a path the OS refuses (too long, unreadable): say so, in one line
+        print(f"emx: error: {e}", file=sys.stderr)
+        return 1
+
+
+# What a rerun of an interrupted command starts from, for the commands that resume.
+RESUMES = {"run": "stages that finished are kept", "judge": "judged answers are cached"}
 
 
 def interrupted(argv: list[str]) -> int:
-    """Ctrl-C: one line saying what stopped and that rerunning resumes (DVC keeps every stage
-    that finished), and the shell's exit code for SIGINT."""
-    print(f"emx: interrupted `{shlex.join(['emx', *argv])}`; rerun it to resume (stages that "
-          "finished are kept)", file=sys.stderr)
+    """Ctrl-C: one line saying what stopped (and, where a rerun resumes, from what), and the
+    shell's exit code for SIGINT, instead of a traceback."""
+    command = shlex.join(["emx", *argv])
+    kept = RESUMES.get(argv[0]) if argv else None
+    print(f"emx: interrupted `{command}`"
+          + (f"; rerun it to resume ({kept})" if kept else ""), file=sys.stderr)
     return 130
