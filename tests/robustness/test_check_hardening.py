@@ -146,6 +146,20 @@ def test_a_path_component_over_255_bytes_is_a_located_error(root):
     one_error(root, text, "t.emx:8:", "longer than 255 bytes")
 
 
+@pytest.mark.parametrize("statement", ['import "{}"', 'allow outside "{}"'])
+@pytest.mark.parametrize("bad", ["a\x00b.emx", "é" * 200 + ".emx", "a/" * 3000 + "b.emx"])
+def test_unusable_import_and_allow_paths_are_located_errors(root, statement, bad):
+    one_error(root, statement.format(bad) + "\n" + QUICKSTART, "t.emx:1:", "path")
+
+
+@pytest.mark.parametrize("command", ["check", "fmt", "compile"])
+def test_a_path_argument_the_os_refuses_is_one_line(root, capsys, command):
+    assert cli.main([command, "a" * 300]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "File name too long" in err, err
+
+
 def test_a_long_hf_name_is_a_located_error_not_a_compile_crash(root):
     text = QUICKSTART.replace('embedded("smollm2-135m-instruct")', f'hf("{"x" * 300}")')
     found = errors(root, text)
