@@ -10,7 +10,9 @@ top-level ``plots:`` draw each experiment's plot data, its variants overlaid, so
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +177,7 @@ def emit(graph: Graph, root: Path, sources: list[str]) -> tuple[str, str]:
         if node.name in stages:  # names are unique by construction (graph.name_nodes)
             raise ValueError(f"two stages named {node.name!r}; please report this")
         stages[node.name], params[node.name] = stage_entry(node, code_deps(node, root))
-    header = HEADER.format(sources=", ".join(sorted(sources)) or "no files")
+    header = HEADER.format(sources=", ".join(map(comment_text, sorted(sources))) or "no files")
     experiments: dict[str, Any] = {}
     by_key = {n.key: n.name for n in graph.nodes.values()}
     for (file, exp, label), (variant, roles) in sorted(graph.index.items(), key=lambda i: i[0]):
@@ -190,11 +192,40 @@ def emit(graph: Graph, root: Path, sources: list[str]) -> tuple[str, str]:
     return dvc_text, params_text
 
 
+def comment_text(text: str) -> str:
+    """``text`` fit for a ``#`` comment line: a file name's line breaks and other control
+    characters escaped, so a name cannot end the comment and inject YAML."""
+    return _COMMENT_UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                               text)
+
+
+# Line breaks (YAML's and Unicode's), other C0/C1 controls, and the BOM.
+_COMMENT_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
 def write_if_changed(path: Path, text: str) -> bool:
-    """Atomically replace ``path`` when its bytes differ; True if it changed."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    """Atomically replace ``path`` when its bytes differ; True if it changed.
+
+    The new text goes to a fresh, uniquely named file in the target folder (``mkstemp``
+    creates it exclusively, so a planted symlink there is never followed), which then
+    replaces ``path``. A symlink at ``path`` itself is replaced, not written through.
+    """
+    if not path.is_symlink() and path.is_file() and path.read_bytes() == text.encode():
         return False
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return True
+
+
+def _umask() -> int:
+    """The process's umask (mkstemp makes 0600 files; written files get the usual mode)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

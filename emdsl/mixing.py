@@ -5,8 +5,16 @@ dependency; depending on all of ``emdsl.configs`` would rerun every data stage o
 """
 
 import math
+from fractions import Fraction
+
+HALF = Fraction(1, 2)
 
 
 def bad_count(poison: float, size: int) -> int:
-    """round(poison·size) with halves rounding up (Python's round() would send 2.5 to 2)."""
-    return min(size, math.floor(poison * size + 0.5))
+    """round(poison·size) with halves rounding up, on the decimal ``poison`` is written as.
+
+    Exact, not in floating point: 0.58 × 25 is 14.5 and gives 15, where the float product
+    (14.499999999999998) gave 14. ``repr`` is the shortest decimal that reads back as the
+    float, the number the .emx file wrote.
+    """
+    return min(size, math.floor(Fraction(repr(poison)) * size + HALF))

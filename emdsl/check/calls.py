@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from emdsl import configs
+from emdsl.check.files import (
+    Problem,
+    content_problem,
+    lora_targets_problem,
+    path_text_problem,
+)
 from emdsl.check.loader import Loader, Scope, outside_hint
 from emdsl.diagnostics import did_you_mean
 from emdsl.kinds.model import model_depth
@@ -32,9 +38,10 @@ _NAMED: dict[type, tuple[str, str]] = {
 
 
 def call_problem(cls: type, values: dict[str, Any], scope: Scope,
-                 loader: Loader) -> ArgProblem | None:
+                 loader: Loader) -> ArgProblem | Problem | None:
     """The first problem of a call whose arguments each passed their own field's checks."""
-    return (builtin_problem(cls, values) or file_problem(cls, values, scope, loader)
+    return (builtin_problem(cls, values) or path_text_problem(cls, values)
+            or file_problem(cls, values, scope, loader) or lora_targets_problem(cls, values)
             or probe_problem(cls, values) or key_problem(cls, values))
 
 
@@ -75,7 +82,7 @@ def _known_names(cls: type) -> dict[str, Any]:
 
 
 def file_problem(cls: type, values: dict[str, Any], scope: Scope,
-                 loader: Loader) -> ArgProblem | None:
+                 loader: Loader) -> ArgProblem | Problem | None:
     """Data files and model folders must exist inside the project root (or an allowed
     outside folder); a data file must not be empty."""
     arg = configs.file_fields().get(cls.CALL) if hasattr(cls, "CALL") else None
@@ -91,7 +98,7 @@ def file_problem(cls: type, values: dict[str, Any], scope: Scope,
                           f"paths are relative to the project root ({root})", arg)
     if target.is_file() and target.stat().st_size == 0:
         return ArgProblem(f"`{rel}` is empty", "add records to it, or point at another file", arg)
-    return None
+    return content_problem(cls, values, target)
 
 
 def probe_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:

@@ -14,6 +14,7 @@ from emdsl.check.program import Diagnostics, Override, Program, ResolvedExperime
 from emdsl.check.resolve import Resolver
 from emdsl.diagnostics import Diagnostic, EmxError, sort_key
 from emdsl.kinds import discover
+from emdsl.kinds.model import PROJECT_ROOT
 
 
 class Checker:
@@ -29,6 +30,13 @@ class Checker:
 
     def run(self, files: list[Path]) -> Program | None:
         """The program of ``files``; None when there is any diagnostic."""
+        token = PROJECT_ROOT.set(self.loader.root)  # local models' depths (model_depth)
+        try:
+            return self._run(files)
+        finally:
+            PROJECT_ROOT.reset(token)
+
+    def _run(self, files: list[Path]) -> Program | None:
         for f in files:
             if not f.exists():
                 self.diagnostics.error(ast.Pos(f, 1, 1), "file not found")

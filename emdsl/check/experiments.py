@@ -26,6 +26,10 @@ from emdsl.check.sweeps import Sweeps
 from emdsl.diagnostics import did_you_mean
 from emdsl.kinds import Subject, experiment_fields
 
+# A variant's label keys it in params.yaml and names its stages: under YAML's 1,024-character
+# limit on keys, with room for the experiment's name.
+MAX_LABEL_LENGTH = 600
+
 
 class Experiments:
     """Resolves each experiment statement to its variants."""
@@ -68,6 +72,11 @@ class Experiments:
             point = [(p, v) for (p, *_), (v, _) in zip(axes, combo, strict=True)]
             variant = Variant(node.name, path, tuple(point), assign(config, point),
                               tuple(s for _, s in combo), lineage)
+            if len(variant.label) > MAX_LABEL_LENGTH:
+                self.diagnostics.error(node.pos, f"variant `{variant.label[:40]}…` has a "
+                                       f"label of {len(variant.label)} characters; at most "
+                                       f"{MAX_LABEL_LENGTH}", "sweep fewer fields at once")
+                return None
             subject = Subject(node.name, variant.config, positions, node.pos, variant.label)
             problems = check_rules(variant_rules(), subject)
             self.diagnostics.extend(problems)

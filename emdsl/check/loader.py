@@ -7,13 +7,15 @@ opens a folder with ``allow outside "PATH"``; data paths are held to the same co
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emdsl import ast
+from emdsl.check.files import unusable_path
 from emdsl.check.program import Diagnostics
-from emdsl.diagnostics import did_you_mean
+from emdsl.diagnostics import Diagnostic, did_you_mean
 from emdsl.parse import parse_file
 
 
@@ -67,7 +69,7 @@ class Loader:
             return None
         if path in self.scopes:
             return self.scopes[path]
-        module, diags = parse_file(path)
+        module, diags = parse_within_depth(path)
         self.diagnostics.extend(diags)
         scope = Scope()
         self.scopes[path] = scope
@@ -100,8 +102,18 @@ class Loader:
         """Inside the project root, or under a folder the file allows with `allow outside`."""
         return any(target.is_relative_to(folder) for folder in [self.root, *scope.allowed])
 
+    def _unusable(self, stmt: ast.AllowOutside | ast.Import, what: str) -> bool:
+        """Report a path the OS cannot take (NUL, a name over 255 bytes); True if it is one."""
+        assert stmt.pos is not None
+        problem = unusable_path(stmt.path)
+        if problem:
+            self.diagnostics.error(stmt.pos, f"{what} path {problem[0]}", problem[1])
+        return problem is not None
+
     def _allow(self, stmt: ast.AllowOutside, scope: Scope) -> None:
         assert stmt.pos is not None
+        if self._unusable(stmt, "`allow outside`"):
+            return
         folder = (self.root / stmt.path).resolve()
         if not folder.is_dir():
             self.diagnostics.error(stmt.pos, f"`allow outside` folder `{stmt.path}` does not exist",
@@ -111,6 +123,8 @@ class Loader:
 
     def _import(self, stmt: ast.Import, path: Path, scope: Scope) -> None:
         assert stmt.pos is not None
+        if self._unusable(stmt, "import"):
+            return
         target = (path.parent / stmt.path).resolve()
         if not self.confined(target, scope):
             self.diagnostics.error(
@@ -138,6 +152,11 @@ class Loader:
     def _define(self, scope: Scope, node: ast.Declaration | ast.Experiment, path: Path) -> None:
         pos = _name_pos(node)
         assert pos is not None
+        if len(node.name) > MAX_NAME_LENGTH:
+            self.diagnostics.error(pos, f"name is {len(node.name)} characters long; at most "
+                                   f"{MAX_NAME_LENGTH}", "shorten it: stage names and "
+                                   "params.yaml keys are made from it")
+            return
         existing = scope.names.get(node.name)
         if existing is not None:
             where, other = existing[1], _name_pos(existing[0])
@@ -146,6 +165,46 @@ class Loader:
                                    f"at {at}", "give each declaration and experiment its own name")
             return
         scope.names[node.name] = (node, path)
+
+
+# Names and sweep values become DVC stage names and params.yaml keys, which YAML limits to
+# 1,024 characters: these bounds keep every key made of them under it.
+MAX_NAME_LENGTH = 100
+MAX_NESTING = 100  # brackets deep; far beyond any real file, well within Python's stack
+
+
+def parse_within_depth(path: Path) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """``parse_file``, with nesting the recursive parser cannot follow a located error."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    deep = _too_deep(text)
+    if deep is not None:
+        return None, [Diagnostic(ast.Pos(path, *deep),
+                                 f"lists and calls are nested too deeply (over {MAX_NESTING} "
+                                 "levels)", "flatten the expression")]
+    return parse_file(path)
+
+
+_BRACKET_OR_SKIPPED = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|[\[(]|[\])]|\n')
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first bracket nested more than ``MAX_NESTING`` deep, if any;
+    strings and comments skipped."""
+    depth, line, line_start = 0, 1, 0
+    for m in _BRACKET_OR_SKIPPED.finditer(text):
+        token = m.group()
+        if token == "\n":
+            line, line_start = line + 1, m.end()
+        elif token in ("[", "("):
+            depth += 1
+            if depth > MAX_NESTING:
+                return line, m.start() - line_start + 1
+        elif token in ("]", ")"):
+            depth = max(0, depth - 1)
+    return None
 
 
 def _name_pos(node: ast.Declaration | ast.Experiment) -> ast.Pos | None:

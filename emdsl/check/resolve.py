@@ -64,6 +64,10 @@ class Resolver:
         """A literal (number, string, bool, list of those) as plain data."""
         assert expr.pos is not None
         if isinstance(expr, (ast.Number, ast.String, ast.Bool)):
+            problem = coerce_problem(tp, expr.value)
+            if problem:
+                self.diagnostics.error(expr.pos, problem, "write a smaller number")
+                return INVALID
             return configs.coerce(tp, expr.value)
         if isinstance(expr, ast.ListExpr):
             items = [self.literal(item, configs.item_type(tp)) for item in expr.items]
@@ -185,6 +189,17 @@ class Resolver:
                 continue
             values[f.name] = value
         return values if ok else None
+
+
+def coerce_problem(tp: Any, value: Any) -> str | None:
+    """Why ``value`` cannot become a value of ``tp``: an integer too large for a float."""
+    try:
+        configs.coerce(tp, value)
+    except OverflowError:
+        digits = str(value)
+        shown = digits if len(digits) <= 20 else f"{digits[:8]}…({len(digits)} digits)"
+        return f"number `{shown}` is too large for a float"
+    return None
 
 
 def _names_of_kind(scope: Scope, roles: Iterable[str]) -> list[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from emdsl import ast, configs
-from emdsl.check.loader import Scope
+from emdsl.check.loader import MAX_NAME_LENGTH, Scope
 from emdsl.check.paths import assign, freeze, locate, path_hint
 from emdsl.check.program import INVALID, Chain, Diagnostics, Override, show_value
-from emdsl.check.resolve import Resolver, range_hint
+from emdsl.check.resolve import Resolver, coerce_problem, range_hint
 from emdsl.kinds import experiment_fields
 
 # (dotted path, its values, how each reads in variant labels), in sweep order
@@ -71,9 +71,13 @@ class Sweeps:
             self.diagnostics.error(override.pos, f"`{dotted}` is not a plain value",
                                    "override numbers, strings or booleans, e.g. `train.lr=1e-4`")
             return False
-        values = [configs.coerce(configs.field_type(cls, f), v) for v in override.values]
+        tp = configs.field_type(cls, f)
+        if problem := next(filter(None, (coerce_problem(tp, v) for v in override.values)), None):
+            self.diagnostics.error(override.pos, f"override `{override.text}`: {problem}")
+            return False
+        values = [configs.coerce(tp, v) for v in override.values]
         for v in values:
-            problem = configs.check_value(cls, f, v)
+            problem = value_problem(cls, f, dotted, v, config)
             if problem:
                 self.diagnostics.error(override.pos, f"override `{override.text}`: {problem}",
                                        range_hint(f))
@@ -111,12 +115,11 @@ class Sweeps:
                 value = self.resolver.literal(item, configs.field_type(cls, f))
             if value is INVALID:
                 return None
-            if f is not None:
-                problem = configs.check_value(cls, f, value)
-                if problem:
-                    self.diagnostics.error(item.pos, f"sweep value for `{dotted}`: {problem}",
-                                           range_hint(f))
-                    return None
+            problem = value_problem(cls, f, dotted, value, config)
+            if problem:
+                self.diagnostics.error(item.pos, f"sweep value for `{dotted}`: {problem}",
+                                       range_hint(f) if f is not None else None)
+                return None
             values.append(value)
         if len({freeze(v) for v in values}) != len(values):
             self.diagnostics.error(sweep.pos, f"sweep over `{dotted}` repeats a value",
@@ -133,3 +136,20 @@ def sweep_labels(items: list[ast.Expr], values: list[Any]) -> list[str]:
               for item, v in zip(items, values, strict=True)]
     repeated = {x for x in labels if labels.count(x) > 1}
     return [f"{x}{i}" if x in repeated else x for i, x in enumerate(labels, 1)]
+
+
+def value_problem(cls: type | None, f: Field | None, dotted: str, value: Any,
+                  config: dict[str, Any]) -> str | None:
+    """Why a sweep or override value cannot be used: it does not fit its field, it is too
+    long to name variants and stages by, or the call it goes into rejects it."""
+    if cls is not None and f is not None and (problem := configs.check_value(cls, f, value)):
+        return problem
+    shown = show_value(value)
+    if len(shown) > MAX_NAME_LENGTH:
+        return (f"its label is {len(shown)} characters long; at most {MAX_NAME_LENGTH} "
+                "(variant and stage names are made from it)")
+    try:
+        assign(config, [(dotted, value)])
+    except ValueError as e:
+        return str(e)
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 from emdsl.cli import (
@@ -60,7 +61,26 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        return interrupted(sys.argv[1:] if argv is None else argv)
     except BrokenPipeError:  # `emx show | head`: the reader left; end quietly like Unix tools
         # (not SIGPIPE's default action: that would kill a host process calling main())
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a path the OS refuses (too long, unreadable): say so, in one line
+        print(f"emx: error: {e}", file=sys.stderr)
+        return 1
+
+
+# What a rerun of an interrupted command starts from, for the commands that resume.
+RESUMES = {"run": "stages that finished are kept", "judge": "judged answers are cached"}
+
+
+def interrupted(argv: list[str]) -> int:
+    """Ctrl-C: one line saying what stopped (and, where a rerun resumes, from what), and the
+    shell's exit code for SIGINT, instead of a traceback."""
+    command = shlex.join(["emx", *argv])
+    kept = RESUMES.get(argv[0]) if argv else None
+    print(f"emx: interrupted `{command}`"
+          + (f"; rerun it to resume ({kept})" if kept else ""), file=sys.stderr)
+    return 130

@@ -16,13 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from emdsl.check import collect_files
+    from emdsl.check.loader import parse_within_depth
     from emdsl.diagnostics import render_all
+    from emdsl.emit import write_if_changed
     from emdsl.fmt import format_module
-    from emdsl.parse import parse_file
 
     status = 0
     for path in collect_files([Path(p) for p in args.paths]):
-        module, diags = parse_file(path)
+        module, diags = parse_within_depth(path)
         if module is None:
             print(render_all(diags), file=sys.stderr)
             status = 1
@@ -34,8 +35,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"would reformat {path}")
             status = 1
         else:
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_if_changed(path, text)  # a unique temp file: never a planted symlink
             print(f"formatted {path}")
     return status

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -96,8 +98,47 @@ def _repro(args: argparse.Namespace, root: Path, graph: Graph, names: list[str])
 
         return run_parallel(root, names, *graph_inputs(graph, names), args.jobs)
     pull = ["--pull"] if remote.default_remote(root) else []
-    return subprocess.call([sys.executable, "-m", "dvc", "repro", *pull, *names], cwd=root,
-                           env=remote.dvc_env())
+    # Its own session: a terminal's Ctrl-C reaches emx only, which stops dvc's stages (_wait).
+    return _wait(subprocess.Popen([sys.executable, "-m", "dvc", "repro", *pull, *names],
+                                  cwd=root, env=remote.dvc_env(), start_new_session=True))
+
+
+def _wait(proc: subprocess.Popen) -> int:
+    """``proc``'s exit code. On Ctrl-C its stage commands are stopped quietly and dvc is left
+    to release its locks, then the interrupt goes on to ``emx``'s main, which says so in one
+    line (instead of a traceback from every process and stale-lock warnings next run)."""
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits too
+        try:
+            _stop(proc)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        raise
+
+
+def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """End the commands ``proc`` (dvc) runs with SIGTERM, so dvc sees them fail and cleans
+    up; dvc itself is ended only when it does not exit within ``grace`` seconds."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _maybe_push(args: argparse.Namespace, root: Path) -> int:

@@ -57,13 +57,16 @@ def warn_if_edited(root: Path) -> None:
 
 def show_stages(args: argparse.Namespace) -> int:
     """Each variant's stages and output folders, stages shared between variants marked."""
-    from emdsl.compile import compile_program
+    from emdsl.compile import CompileError, compile_program
 
     root = root_here()
     program, rc = check_or_report(paths_or_default(args.paths, root), root)
     if program is None:
         return rc
-    graph = compile_program(program)
+    try:
+        graph = compile_program(program)
+    except CompileError as e:  # every problem compile finds, check should find first
+        return fail(str(e))
     by_key = graph.nodes
     for (file, exp, label), (_, roles) in sorted(graph.index.items(), key=lambda i: i[0]):
         print(f"{file}  {exp}" + (f"  [{label}]" if label else ""))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,37 @@ def model_files(root: Path, spec: dict[str, Any]) -> tuple[str, ...]:
     return data_files(spec)
 
 
+# The project root local model folders are read from, while ``emx check`` runs (rules see
+# configs, not the root): None elsewhere, and a local model's depth is then unknown.
+PROJECT_ROOT: ContextVar[Path | None] = ContextVar("PROJECT_ROOT", default=None)
+
+
 def model_depth(model: dict[str, Any] | None) -> int | None:
-    """Number of decoder layers, where known without loading the model."""
-    if model and model["type"] == "embedded":
+    """Number of decoder layers, where known without loading the model: the embedded
+    model's, or the ``num_hidden_layers`` of a local folder's config.json."""
+    if not model:
+        return None
+    if model["type"] == "embedded":
         return configs.EMBEDDED_MODELS[model["name"]]["layers"]
+    root = PROJECT_ROOT.get()
+    folder = model.get("dir") if model["type"] == "path" else model.get("name")
+    if root is None or model["type"] not in ("path", "hf") or not isinstance(folder, str):
+        return None
+    return config_depth(root / folder / "config.json")
+
+
+def config_depth(path: Path) -> int | None:
+    """``num_hidden_layers`` of a Hugging Face config.json (or its ``text_config``'s)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    for c in (config, config.get("text_config")):
+        depth = c.get("num_hidden_layers") if isinstance(c, dict) else None
+        if isinstance(depth, int) and not isinstance(depth, bool) and depth > 0:
+            return depth
     return None
 
 
@@ -38,9 +67,11 @@ def models_of(config: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
         judge = judge.get("labels") or {}
 
 
-def _local_folder(emx: Path, name: str) -> bool:
-    """``hf(name)`` naming a folder in the project (found from the .emx file upwards)."""
-    return any((folder / name).is_dir() for folder in emx.resolve().parents)
+def _local_folder(name: str) -> bool:
+    """``hf(name)`` naming a folder in the project: then it is a dep, keyed by content
+    (``model_files``), and needs no revision."""
+    root = PROJECT_ROOT.get()
+    return root is not None and (root / name).is_dir()
 
 
 def hub_revision_pinned(s: Subject) -> Iterator[Diagnostic]:
@@ -48,7 +79,7 @@ def hub_revision_pinned(s: Subject) -> Iterator[Diagnostic]:
     weights under the same stage key later, or to another machine."""
     for where, spec in models_of(s.config):
         if spec["type"] == "hf" and not spec.get("revision") \
-                and not _local_folder(Path(s.pos.path), spec["name"]):
+                and not _local_folder(spec["name"]):
             yield Diagnostic(s.at(where), f"`hf(\"{spec['name']}\")` has no `revision`: its "
                              "stages are keyed by the name alone, not by the weights",
                              "pin it: `hf(..., revision=\"<commit sha>\")`", severity="warning")

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from emdsl import plots
 from emdsl.builtin.files import prompt_files
+from emdsl.diagnostics import Diagnostic
 from emdsl.graph import data_files
-from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, register
+from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, Subject, register
 from emdsl.kinds.judge_train import judge_code, judge_input
+
+SFT_NEEDS_DATA = "`train = sft(...)` needs `data`"
+
+
+def sft_needs_data(s: Subject) -> Iterator[Diagnostic]:
+    """Supervised fine-tuning trains on the experiment's `data` (GRPO brings its prompts)."""
+    train = s.config["train"]
+    if train is not None and train["type"] == "sft" and s.config["data"] is None:
+        yield Diagnostic(s.at("train"), f"{SFT_NEEDS_DATA} in experiment `{s.experiment}`",
+                         "add `data = mix(...)` or a dataset to train on")
 
 
 @register
@@ -22,6 +34,7 @@ class Train(Kind):
                          ("loss",), rank=1),)
     sections = {"train": ("train", None)}
     figure_rank = 2
+    rules = (sft_needs_data,)
 
     def wire(self, b: Builder) -> None:
         c, train = b.config, b.config["train"]
@@ -30,7 +43,7 @@ class Train(Kind):
         base = b.nodes["model"]
         if train["type"] == "sft":
             if c["data"] is None:
-                raise b.error("`train = sft(...)` needs `data`")
+                raise b.error(SFT_NEEDS_DATA)  # the checker reports it first (sft_needs_data)
             data = b.add("data", "data", c["data"], {}, files=data_files(c["data"]))
             adapter = b.add("train", "train", train, {"model": base, "data": data})
         else:  # grpo: prompts are a dataset; the reward may need a judge model
