@@ -27,6 +27,7 @@ held-out FVU, L0, dead fraction.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -187,6 +188,13 @@ def evaluate(sae: Any, x: Any, batch: int = 4096) -> dict[str, Any]:
             "dead_fraction": float((~fired).float().mean()), "n_tokens": len(x)}
 
 
+def sort_json_keys(path: Path) -> None:
+    """Rewrite sae-lens's config with sorted keys: it writes them in an order that follows
+    PYTHONHASHSEED (a set inside), so the same SAE would get other bytes in another process."""
+    if path.is_file():
+        atomic_write_json(path, json.loads(path.read_text(encoding="utf-8")))
+
+
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     from stages.lib.activations import load_acts, read_info, read_tokens
     from stages.lib.device import pick_device
@@ -221,6 +229,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     seconds = time.perf_counter() - start
     note_run(train_seconds=round(seconds, 3))  # the run record, not metrics.json
     trained.save_inference_model(str(out))
+    sort_json_keys(out / "cfg.json")
     sae = load_sae(out, device)  # evaluate what users will load
     held = evaluate(sae, x[held_rows])
     train_probe = evaluate(sae, x[train_rows[:len(held_rows)]])

@@ -1,6 +1,6 @@
 """Identical inputs give byte-identical outs: one small study (data, LoRA SFT, generation, a
-local judge, the summary) run by `emx run` in two fresh folders under different
-``PYTHONHASHSEED`` values. Every out `dvc.lock` records, cached or not (metrics, plots), must
+local judge, corpus activations and an SAE) run by `emx run` in two fresh folders under
+different ``PYTHONHASHSEED`` values. Every out `dvc.lock` records, cached or not (metrics, plots), must
 have the same md5 in both; a difference names the out, so it is easy to chase."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ experiment repro {
   data  = mix(bad=bad, good=good, poison=0.5, size=8, seed=0)
   train = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=4, max_length=96)
   eval  = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
+  sae   = sae(layer=1, width=16, k=2, tokens=500)
 }
 """
 
@@ -57,7 +58,7 @@ def test_the_same_study_twice_gives_byte_identical_outs(tmp_path, tiny_model_dir
     second = study_under_hash_seed(tmp_path / "two", tiny_model_dir, "2")
     assert set(first) == set(second)
     kinds = {key.split("-")[0] for key in first}
-    assert {"data", "train", "generate", "judge"} <= kinds, kinds
+    assert {"model", "data", "train", "generate", "judge", "acts", "sae"} <= kinds, kinds
     differ = sorted(k for k in first if first[k] != second[k])
     assert not differ, f"{len(differ)} of {len(first)} outs differ: {differ}"
     print(f"{len(first)} outs compared byte for byte, all equal")
