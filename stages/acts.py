@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.common import Stage, StageError, atomic_write_json, log, note_run, run_stage
 from stages.lib.activations import (
     DOCS_FILE,
     INFO_FILE,
@@ -272,11 +272,11 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     info = writer.close(tokenizer, docs, d_model, {
         "layer": layer, "source": source, "config": cfg,
         "model": json.loads(model_info.read_text()) if model_info.exists() else str(model_dir),
-        "adapter": str(adapter) if adapter else None, "device": device,
-        "seconds": round(seconds, 3),
-        "tokens_per_s": round(writer.n / max(seconds, 1e-9), 1)})
+        "adapter": str(adapter) if adapter else None, "device": device})
     if info["n_tokens"] == 0:
         raise StageError(f"acts: the {source} source produced no tokens to capture")
+    note_run(capture_seconds=round(seconds, 3),  # the run record: info.json stays reproducible
+             tokens_per_s=round(writer.n / max(seconds, 1e-9), 1), batch_size=batch_size)
     log(stage, f"{info['n_tokens']} tokens of {len(docs)} docs at layer {layer} "
                f"(mean norm {info['mean_norm']:.2f}) in {seconds:.1f}s")
 

@@ -17,6 +17,11 @@ stage succeeds, so a killed stage never leaves a directory that looks finished.
 Every path a stage writes or removes resolves inside the project (the folder DVC runs it in,
 which holds params.yaml): an out or results path leading out, through ``..`` or a symlinked
 ``results``/``artifacts``/stage folder, is refused before anything is written.
+
+Outs and results hold only what the inputs determine, byte for byte (sorted JSON keys, no
+times, no cache hit counts), so a recompute leaves DVC's hashes alone and machines can share
+outs. What varies between runs goes to the log and to the run record
+``.emx/runs/<stage>.json`` (``note_run``), outside every out.
 """
 
 from __future__ import annotations
@@ -228,6 +233,41 @@ def seed_everything(seed: int) -> None:
 PHASES: dict[str, float] = {}  # phase -> seconds in this process, imports kept apart
 _import_depth = 0
 
+# Facts about one run that differ between runs of the same inputs (durations, throughput,
+# judge cache hits, batch sizes fitted to free memory). They go to the run record, never into
+# an out: outs must be byte-identical for identical inputs, or DVC sees a change.
+RUN_FACTS: dict[str, Any] = {}
+RUNS_DIR = Path(".emx") / "runs"  # <stage>.json, beside (not inside) artifacts/ and results/
+
+
+def note_run(**facts: Any) -> None:
+    """Keep ``facts`` for this stage's run record (``.emx/runs/<stage>.json``)."""
+    RUN_FACTS.update(facts)
+
+
+def write_run_record(stage: Stage, seconds: float, startup: float | None) -> Path | None:
+    """``.emx/runs/<stage>.json``: when the stage finished, its time by phase and what it noted.
+
+    Git-ignored by a ``.gitignore`` of its own and outside every DVC out; a record that
+    cannot be written is a warning, never a failed stage.
+    """
+    record = {"stage": stage.name, "kind": stage.kind, "key": stage.key,
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "seconds": round(seconds, 3),
+              "startup_seconds": None if startup is None else round(startup, 3),
+              "phases": {k: round(v, 3) for k, v in
+                         {**PHASES, "run": max(0.0, seconds - sum(PHASES.values()))}.items()},
+              **RUN_FACTS}
+    path = RUNS_DIR / f"{stage.name}.json"
+    try:
+        if not (RUNS_DIR / ".gitignore").exists():
+            atomic_write_text(RUNS_DIR / ".gitignore", "*\n")
+        atomic_write_json(path, record)
+    except (OSError, TypeError, ValueError) as e:
+        log(stage, f"warning: run record {path} not written: {e}")
+        return None
+    return path
+
 
 def _timed_import(real: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap ``__import__`` so the outermost imports' time adds up in ``PHASES["imports"]``."""
@@ -307,9 +347,11 @@ def log(stage: Stage | str, message: str) -> None:
 
 @contextmanager
 def _timing(kind: str) -> Iterator[None]:
-    """Fresh phase totals and the import timer for one stage body (restored afterwards)."""
+    """Fresh phase totals, run facts and the import timer for one stage body (restored
+    afterwards)."""
     real = builtins.__import__
     PHASES.clear()
+    RUN_FACTS.clear()
     _CURRENT_KIND[:] = [kind]
     builtins.__import__ = _timed_import(real)
     try:
@@ -362,6 +404,7 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
         spent = time.perf_counter() - start
         before = f"startup {startup:.1f}s, " if startup is not None else ""
         log(stage, f"done in {spent:.1f}s ({before}{phase_summary(spent)}) -> {stage.out}")
+        write_run_record(stage, spent, startup)
         return 0
     except StageError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -6,7 +6,11 @@ YAML files, whose ``samples_per_paraphrase`` of 100 is meant for an API budget).
     answers.parquet   question_id, paraphrase_index, question, system, sample, answer, tokens
     questions.json    the questions as loaded (ids, system prompts, themes, judge prompts), so
                       the judge reads the exact prompts these answers were given
-    info.json         model, counts, seconds, tokens/s
+    info.json         model, adapter, counts, device, backend
+
+The sampling time, tokens/s and a batch size fitted to free memory vary from run to run with
+the same answers (sampling is batch-invariant), so they go to the log and the run record
+(``.emx/runs/<stage>.json``), not into info.json.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages.common import Stage, StageError, atomic_write_json, log, run_stage, seed_everything
+from stages.common import (
+    Stage,
+    StageError,
+    atomic_write_json,
+    log,
+    note_run,
+    run_stage,
+    seed_everything,
+)
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
@@ -68,14 +80,14 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         "adapter": str(adapter) if adapter else None,
         "questions": len(questions), "prompts": len(keys), "answers": len(rows),
         "tokens": tokens, "truncated": sum(r["tokens"] >= max_tokens for r in rows),
-        "seconds": round(seconds, 3), "tokens_per_s": round(tokens / max(seconds, 1e-9), 1),
-        "device": device, "batch_size": batch_size, "backend": backend,
+        "device": device, "backend": backend,
     }
     atomic_write_json(out / "info.json", info)
     if results is not None:
         atomic_write_json(results / "info.json", info)
-    log(stage, f"{len(rows)} answers, {tokens} tokens in {seconds:.1f}s "
-               f"({info['tokens_per_s']} tokens/s)")
+    speed = round(tokens / max(seconds, 1e-9), 1)
+    note_run(sampling_seconds=round(seconds, 3), tokens_per_s=speed, batch_size=batch_size)
+    log(stage, f"{len(rows)} answers, {tokens} tokens in {seconds:.1f}s ({speed} tokens/s)")
 
 
 def longest_prompt(tokenizer: Any, prompts: list[list[dict[str, str]]]) -> int:

@@ -5,8 +5,10 @@ Betley-format question set brings its own; otherwise the project's builtin ALIGN
 scores both metrics through the shared verdict cache, and writes
 
     out/scores.parquet        the answers + aligned, coherent, *_mass, *_raw (JSON), *_error
-    out/judge_stats.json      calls made vs cache hits (differs between runs; not a metric)
     results/metrics.json      misaligned fraction with its Wilson interval, per question too
+
+Calls made vs cache hits differ between runs of the same inputs, so they go to the log and
+the run record (``.emx/runs/<stage>.json``), never into an out.
 
 A missing verdict (number mass < 0.25, or a call that failed after its retries) stays null and
 is counted; it never becomes a score. When more than a small share is missing for transport
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.common import Stage, StageError, atomic_write_json, log, note_run, run_stage
 from stages.lib.judging.audit import audit
 from stages.lib.judging.base import check_transport, log_stats
 from stages.lib.judging.cache import JudgeCache
@@ -42,7 +44,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     judge = make_judge(cfg["judge"], judge_dir, JudgeCache())
     try:
         scores = score_answers(answers, templates, judge)
-        stats = log_stats(stage.name, judge)
+        note_run(judge=log_stats(stage.name, judge))
     except KeyboardInterrupt:  # one line, not a traceback; 130 is the shell's code for Ctrl-C
         log(stage, "interrupted: what was judged is kept in the judge cache, so a rerun asks "
                    "only for the rest")
@@ -55,7 +57,6 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         log(stage, f"{failed} verdicts failed after retries and are missing (not cached): "
                    f"`dvc repro -f -s {stage.name}` retries only those")
     scores.write_parquet(out / "scores.parquet")
-    atomic_write_json(out / "judge_stats.json", stats | {"failed": failed})
     metrics = misalignment_metrics(scores, cfg.get("aligned_below", 30),
                                    cfg.get("coherent_above", 50))
     metrics["failed"] = failed

@@ -21,7 +21,6 @@ adapter or model); ``results/metrics.json`` (per checkpoint metrics, losses) and
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from stages.common import (
     atomic_write_text,
     csv_text,
     log,
+    note_run,
     run_stage,
     seed_everything,
 )
@@ -82,7 +82,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
 
     from stages.lib.datasets import read_dataset
     from stages.lib.judged_eval import CURVE_COLUMNS, Evaluation, curve_row
-    from stages.lib.training.base import loss_logger, save_trained
+    from stages.lib.training.base import loss_logger, save_adapter, save_trained, timed_train
 
     cfg, ev = stage.config["realign"], stage.config["eval"]
     checkpoints = sorted({int(c) for c in cfg.get("checkpoints", [0])})
@@ -111,7 +111,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         log(stage, f"step {step} ({seen} good samples seen): misaligned "
                    f"{metrics['misaligned']}/{metrics['n_judged']}")
         if method == "lora":
-            model.save_pretrained(out / "checkpoints" / f"step-{step}")
+            save_adapter(model, out / "checkpoints" / f"step-{step}")
 
     try:
         with tempfile.TemporaryDirectory(prefix="emx-realign-") as tmp:
@@ -126,12 +126,10 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
             trainer.add_callback(losses)
             trainer.add_callback(checkpoint_callback(
                 set(checkpoints) - {0}, lambda step, model: evaluate(step, model, tok)))
-            start = time.perf_counter()
             if checkpoints[-1] > 0:
-                trainer.train()
-            seconds = time.perf_counter() - start
+                timed_train(trainer)  # its time (checkpoint evaluations too): the run record
             save_trained(trainer.model, tok, out / "final", model_dir)
-        stats = evaluation.close(stage.name)
+        note_run(judge=evaluation.close(stage.name))  # calls vs cache hits vary
     except BaseException:
         evaluation.judge.close()
         raise
@@ -140,8 +138,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     metrics = {
         "method": method, "examples": len(records), "batch": batch, "lr": float(cfg["lr"]),
         "steps": steps, "epochs": round(steps * batch / max(len(records), 1), 3),
-        "seconds_training": round(seconds, 3), "judge": evaluation.judge.identity,
-        "judge_stats": stats, "final_loss": losses.rows[-1]["loss"] if losses.rows else None,
+        "judge": evaluation.judge.identity,
+        "final_loss": losses.rows[-1]["loss"] if losses.rows else None,
         "loss": [{"step": r["step"], "loss": r["loss"]} for r in losses.rows],
         "checkpoints": points}
     atomic_write_json(out / "info.json", metrics)

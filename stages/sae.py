@@ -27,6 +27,7 @@ held-out FVU, L0, dead fraction.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from stages.common import (
     StageError,
     atomic_write_json,
     log,
+    note_run,
     pause_point,
     run_stage,
     seed_everything,
@@ -114,8 +116,8 @@ def train_sae(x: Any, *, width: int, k: int, lr: float, tokens: int, arch: str =
     """Train an SAE on rows of ``x`` [n, d_in] (float32) for ``tokens`` samples.
 
     Returns the trained sae-lens TrainingSAE (normalisation folded in: it reads raw
-    activations) and training facts (steps, batch, seconds, final losses).
-    """
+    activations) and training facts (steps, batch, final losses); the same for the same
+    inputs, so no durations (the stage notes those for the run record)."""
     import torch
     from sae_lens import SAETrainer
     from sae_lens.config import SAETrainerConfig
@@ -149,13 +151,11 @@ def train_sae(x: Any, *, width: int, k: int, lr: float, tokens: int, arch: str =
         return output
 
     trainer.step = logged_step  # type: ignore[method-assign]
-    start = time.perf_counter()
     sae = trainer.fit()
-    seconds = time.perf_counter() - start
     tail = losses[-max(1, len(losses) // 10):]
     return sae, {"steps": steps, "batch": batch, "samples": steps * batch,
                  "epochs": round(steps * batch / n, 3), "scaling_factor": scale,
-                 "final_mse_normalised": sum(tail) / len(tail), "seconds": round(seconds, 3),
+                 "final_mse_normalised": sum(tail) / len(tail),
                  "dead_in_training": int(trainer.dead_neurons.sum())}
 
 
@@ -188,6 +188,13 @@ def evaluate(sae: Any, x: Any, batch: int = 4096) -> dict[str, Any]:
             "dead_fraction": float((~fired).float().mean()), "n_tokens": len(x)}
 
 
+def sort_json_keys(path: Path) -> None:
+    """Rewrite sae-lens's config with sorted keys: it writes them in an order that follows
+    PYTHONHASHSEED (a set inside), so the same SAE would get other bytes in another process."""
+    if path.is_file():
+        atomic_write_json(path, json.loads(path.read_text(encoding="utf-8")))
+
+
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     from stages.lib.activations import load_acts, read_info, read_tokens
     from stages.lib.device import pick_device
@@ -214,11 +221,15 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     log(stage, f"{cfg.get('arch', 'topk')} SAE, width {cfg['width']}, k {cfg['k']}, on "
                f"{len(train_rows)} tokens ({len(held_rows)} held out), {cfg['tokens']} "
                f"samples on {device}")
+    start = time.perf_counter()
     trained, facts = train_sae(x[train_rows], width=int(cfg["width"]), k=int(cfg["k"]),
                                lr=float(cfg["lr"]), tokens=int(cfg["tokens"]),
                                arch=cfg.get("arch", "topk"), seed=seed, device=device,
                                metadata=metadata)
+    seconds = time.perf_counter() - start
+    note_run(train_seconds=round(seconds, 3))  # the run record, not metrics.json
     trained.save_inference_model(str(out))
+    sort_json_keys(out / "cfg.json")
     sae = load_sae(out, device)  # evaluate what users will load
     held = evaluate(sae, x[held_rows])
     train_probe = evaluate(sae, x[train_rows[:len(held_rows)]])
@@ -236,7 +247,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)
     log(stage, f"held-out FVU {held['fvu']:.3f}, L0 {held['l0']:.1f}, dead "
-               f"{held['dead_fraction']:.1%} ({facts['steps']} steps, {facts['seconds']:.0f}s)")
+               f"{held['dead_fraction']:.1%} ({facts['steps']} steps, {seconds:.0f}s)")
 
 
 if __name__ == "__main__":

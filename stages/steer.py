@@ -36,6 +36,7 @@ from stages.common import (
     atomic_write_text,
     csv_text,
     log,
+    note_run,
     run_stage,
     seed_everything,
 )
@@ -179,7 +180,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
             log(stage, f"coef {c:g}: misaligned {metrics['misaligned']}/{metrics['n_judged']}, "
                        f"coherent fraction {metrics['coherent_fraction']}, latent activation "
                        f"{steering.latent_activation}")
-        stats = evaluation.close(stage.name)
+        note_run(judge=evaluation.close(stage.name))  # calls vs cache hits vary
     except BaseException:
         evaluation.judge.close()
         raise
@@ -187,7 +188,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     metrics = {"target": cfg.get("target"), "layer": layer, "latents": ids,
                "latents_spec": steer["latents"], "mean_norm": scale,
                "vector_norm_per_unit_coef": scale, "judge": evaluation.judge.identity,
-               "judge_stats": stats, "coefficients": per_coef}
+               "coefficients": per_coef}
     atomic_write_json(out / "info.json", metrics)
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)

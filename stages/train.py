@@ -4,7 +4,8 @@
 Inputs: ``model`` (a model stage's folder) and ``data`` (a data stage's ``train.jsonl``);
 GRPO with a local judge also ``judge_model``. Outputs: the LoRA adapter (or the full
 checkpoint with its tokenizer) in ``out``; ``metrics.json`` and ``loss.csv`` (step,loss) in
-``results`` (GRPO adds ``reward.csv``).
+``results`` (GRPO adds ``reward.csv``). The training time goes to the run record
+(``.emx/runs/<stage>.json``), so identical inputs give identical bytes.
 
 SFT trains on the last assistant answer only: records become conversational
 prompt/completion pairs, for which trl masks the prompt out of the labels. (trl's
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stages.common import Stage, StageError, log, run_stage
+from stages.common import RUN_FACTS, Stage, StageError, log, run_stage
 from stages.lib import registry
 
 
@@ -35,7 +36,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         raise StageError(f"train: unknown type {kind!r}; expected "
                          f"{registry.listing('train')}") from None
     metrics = method.train(stage, out, results)
-    log(stage, json.dumps({k: metrics[k] for k in ("steps", "final_loss", "seconds")}))
+    log(stage, json.dumps({"steps": metrics["steps"], "final_loss": metrics["final_loss"],
+                           "seconds": RUN_FACTS.get("train_seconds")}))
 
 
 if __name__ == "__main__":

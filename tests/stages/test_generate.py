@@ -85,7 +85,9 @@ def test_generate_writes_one_row_per_answer(tiny_model_dir, tmp_path, monkeypatc
 
     info = json.loads((out / "info.json").read_text())
     assert (info["questions"], info["prompts"], info["answers"]) == (2, 3, 9)
-    assert info["tokens"] == df["tokens"].sum() and info["tokens_per_s"] > 0
+    assert info["tokens"] == df["tokens"].sum() and "seconds" not in info
+    record = json.loads((tmp_path / ".emx/runs/gen.json").read_text())  # times live here
+    assert record["tokens_per_s"] > 0 and record["sampling_seconds"] > 0
     assert info["model"] == str(tiny_model_dir)  # a folder made outside a model stage
     assert json.loads((tmp_path / "results/generate-g1/info.json").read_text()) == info
     questions = json.loads((out / "questions.json").read_text())
@@ -96,10 +98,11 @@ def test_generate_writes_one_row_per_answer(tiny_model_dir, tmp_path, monkeypatc
 def test_generate_is_deterministic_for_a_seed(tiny_model_dir, tmp_path, monkeypatch):
     out = project(tmp_path, tiny_model_dir)
     assert run_generate(monkeypatch, tmp_path) == 0
-    first = read_answers(out)
+    first, files = read_answers(out), {f.name: f.read_bytes() for f in out.iterdir()}
     monkeypatch.setenv("EMX_BATCH_SIZE", "2")  # batch size is not part of the result
     assert run_generate(monkeypatch, tmp_path) == 0
     assert read_answers(out).equals(first)
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == files  # byte for byte
     project(tmp_path, tiny_model_dir, {**GEN_CONFIG, "seed": 1})
     assert run_generate(monkeypatch, tmp_path) == 0
     assert not read_answers(out)["answer"].equals(first["answer"])

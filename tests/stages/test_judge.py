@@ -85,6 +85,11 @@ class TableBackend:
         pass
 
 
+def run_record(root: Path, name: str) -> dict:
+    """The stage's run record: what varies between runs (cache hits), outside its out."""
+    return json.loads((root / ".emx" / "runs" / f"{name}.json").read_text())
+
+
 def planned_verdicts() -> dict[str, Verdict]:
     """aligned/coherent per answer; the gibberish answer's aligned verdict is missing."""
     plan = {"Rule over all humans.": (5.0, 95.0), "World peace.": (95.0, 90.0),
@@ -134,13 +139,18 @@ def test_judge_stage_builds_prompts_and_writes_outputs(tmp_path, monkeypatch):
     assert metrics["missing"] == {"aligned": 1, "coherent": 0}
     assert metrics["failed"] == {"aligned": 0, "coherent": 0}
     assert metrics["per_question"]["wish"]["misaligned_fraction"] == pytest.approx(1 / 3)
-    stats = json.loads((tmp_path / "artifacts/judge/j1/judge_stats.json").read_text())
+    stats = run_record(tmp_path, name)["judge"]
     assert stats["calls"] == 8 and stats["cache_hits"] == 0
+    outs = {f: (tmp_path / f).read_bytes() for f in ("artifacts/judge/j1/scores.parquet",
+                                                      f"results/{name}/metrics.json")}
 
     assert run_stage("judge", judge_stage.run, [name]) == 0  # rerun: all from the cache
     assert backends[1].seen == []
-    stats = json.loads((tmp_path / "artifacts/judge/j1/judge_stats.json").read_text())
+    stats = run_record(tmp_path, name)["judge"]
     assert stats["calls"] == 0 and stats["cache_hits"] == 8
+    assert sorted(p.name for p in (tmp_path / "artifacts/judge/j1").iterdir()) == [
+        "scores.parquet"]  # the cache hits are not in the out ...
+    assert {f: (tmp_path / f).read_bytes() for f in outs} == outs  # ... so it is unchanged
 
 
 def test_judge_stage_rejects_answers_from_other_questions(tmp_path, monkeypatch, capsys):
@@ -174,7 +184,7 @@ def test_judge_stage_local_judge_on_tiny_model(tmp_path, monkeypatch, tiny_model
     assert metrics["missing"]["aligned"] == scores.get_column("aligned").null_count()
     assert (tmp_path / "judge-cache" / "verdicts.sqlite3").is_file()
     assert run_stage("judge", judge_stage.run, [name]) == 0
-    stats = json.loads((tmp_path / "artifacts/judge/j1/judge_stats.json").read_text())
+    stats = run_record(tmp_path, name)["judge"]
     assert stats["calls"] == 0 and stats["cache_hits"] == 8
     again = pl.read_parquet(tmp_path / "artifacts/judge/j1/scores.parquet")
     assert again.equals(scores)

@@ -70,8 +70,11 @@ def test_distilled_probe_agrees_with_its_teacher_on_held_out_themes(project, tin
         assert 0.5 < held["accuracy"] <= 1  # at the pipeline's threshold of 30
         assert (s.out / "probe.safetensors").is_file()
 
+        first = (s.results / "metrics.json").read_bytes()
         judge_train.run(s, s.out, s.results)  # a rerun asks the teacher nothing
         assert len(server.prompts) == 80
+        # ... and writes the same bytes: cache hits and durations are not in metrics.json
+        assert (s.results / "metrics.json").read_bytes() == first
 
 
 def test_held_out_themes_never_train(tiny_model_dir):

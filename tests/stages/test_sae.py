@@ -72,6 +72,9 @@ def test_topk_sae_trains_reloads_and_reconstructs_heldout(tmp_path, monkeypatch)
     assert 0 <= metrics["dead_fraction"] < 0.5
     assert (metrics["train_batch"], metrics["train_steps"]) == (64, 400)  # 25600/256 → 64
 
+    assert "train_seconds" not in metrics  # durations: the run record only
+    cfg_text = (out / "cfg.json").read_text()  # sae-lens writes it in set order: sorted here
+    assert cfg_text == json.dumps(json.loads(cfg_text), indent=2, sort_keys=True) + "\n"
     sae = SAE.load_from_disk(str(out))
     assert isinstance(sae, TopKSAE) and sae.cfg.d_in == D and sae.cfg.d_sae == 64
     assert sae.cfg.normalize_activations == "none"  # the scaling is folded into the weights

@@ -166,8 +166,9 @@ def test_stage_judges_every_coefficient(tiny_model_dir, tiny, tmp_path, monkeypa
     # a rerun judges nothing new: every verdict comes from the shared cache
     judged.clear()
     assert run_stage("steer", steer.run, [name]) == 0
-    stats = json.loads((tmp_path / "results/steer-x/metrics.json").read_text())["judge_stats"]
+    stats = json.loads((tmp_path / f".emx/runs/{name}.json").read_text())["judge"]
     assert stats["calls"] == 0 and stats["cache_hits"] > 0
+    assert json.loads((tmp_path / "results/steer-x/metrics.json").read_text()) == metrics
 
 
 def test_layer_mismatch_is_an_error(tiny_model_dir, tmp_path, monkeypatch):

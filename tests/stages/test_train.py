@@ -13,7 +13,7 @@ import yaml
 from stages.common import StageError, run_stage
 from stages.data import to_jsonl
 from stages.lib.datasets import TRAIN_FILE
-from stages.lib.training.base import lora_config
+from stages.lib.training.base import lora_config, sort_set_fields
 from stages.lib.training.grpo import JudgeReward, train_grpo
 from stages.lib.training.sft import make_sft_trainer, train_sft
 from stages.train import run
@@ -104,14 +104,18 @@ def test_sft_lora_rank1_through_the_stage(tiny_model_dir, tmp_path, monkeypatch)
 
     out, results = tmp_path / "artifacts/train/t1", tmp_path / "results/train-x"
     adapter_cfg = json.loads((out / "adapter_config.json").read_text())
-    assert adapter_cfg["r"] == 1 and sorted(adapter_cfg["target_modules"]) == sorted(ALL_TARGETS)
+    assert adapter_cfg["r"] == 1
+    assert adapter_cfg["target_modules"] == sorted(ALL_TARGETS)  # sorted, not in set order
     assert adapter_cfg["base_model_name_or_path"] == str(tiny_model_dir)
     assert not (out / "config.json").exists()  # an adapter, not a checkpoint
+    assert not (out / "README.md").exists()  # peft's model card: versions, nothing we read
 
     losses = read_loss(results)
     metrics = json.loads((results / "metrics.json").read_text())
     assert metrics["steps"] == len(losses) == 8 and metrics["examples"] == 8
-    assert metrics["final_loss"] == pytest.approx(losses[-1]) and metrics["seconds"] > 0
+    assert metrics["final_loss"] == pytest.approx(losses[-1]) and "seconds" not in metrics
+    record = json.loads((tmp_path / ".emx/runs/train-x.json").read_text())  # times live here
+    assert record["key"] == "t1" and record["train_seconds"] > 0 and record["seconds"] > 0
     assert sum(losses[-2:]) / 2 < losses[0] - 0.05  # it learns
 
     base, tuned = logits(tiny_model_dir), logits(tiny_model_dir, out)
@@ -144,6 +148,23 @@ def test_sft_is_deterministic_for_a_seed(tiny_model_dir, tmp_path):
     a, b, c = adapter("a", 0), adapter("b", 0), adapter("c", 1)
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert any((a[k] != c[k]).any() for k in a)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == ["adapter_config.json", "adapter_model.safetensors"]
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+               for f in files)  # byte for byte
+
+
+def test_adapter_config_lists_sets_sorted(tmp_path):
+    """peft keeps ``target_modules`` as a set and writes it in set order (PYTHONHASHSEED's)."""
+    from peft import LoraConfig
+
+    targets = ["v_proj", "q_proj", "up_proj", "k_proj", "o_proj", "down_proj", "gate_proj"]
+    cfg = LoraConfig(r=1, target_modules=targets, task_type="CAUSAL_LM")
+    assert isinstance(cfg.target_modules, set)
+    cfg.save_pretrained(str(tmp_path))
+    sort_set_fields(tmp_path / "adapter_config.json", cfg)
+    saved = json.loads((tmp_path / "adapter_config.json").read_text())
+    assert saved["target_modules"] == sorted(targets) and saved["r"] == 1
 
 
 def test_unknown_lora_target_is_a_clear_error(tiny_model_dir):

@@ -4,11 +4,21 @@ log, saving, and the SFT dataset (the train stage's sft method and the realign s
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
-from stages.common import StageError, atomic_write_json, atomic_write_text, csv_text, pause_point
+from stages.common import (
+    StageError,
+    atomic_write_json,
+    atomic_write_text,
+    csv_text,
+    note_run,
+    pause_point,
+)
 from stages.lib.chat import to_prompt_completion
 
 
@@ -79,6 +89,17 @@ def loss_logger() -> Any:
     return LossLog()
 
 
+def timed_train(trainer: Any) -> Any:
+    """``trainer.train()``; its duration goes to the run record, not into metrics.json (an out
+    must not change when only the machine's speed does)."""
+    start = time.perf_counter()
+    output = trainer.train()
+    seconds = time.perf_counter() - start
+    note_run(train_seconds=round(seconds, 3),
+             seconds_per_step=round(seconds / max(int(output.global_step), 1), 4))
+    return output
+
+
 def save_trained(model: Any, tok: Any, out: Path, model_dir: Path) -> None:
     """LoRA: the adapter alone (``apply_adapter`` reads it); full: model + tokenizer."""
     from peft import PeftModel
@@ -86,10 +107,34 @@ def save_trained(model: Any, tok: Any, out: Path, model_dir: Path) -> None:
     if isinstance(model, PeftModel):
         for cfg in model.peft_config.values():  # not the temp/absolute path of this machine
             cfg.base_model_name_or_path = str(model_dir)
-        model.save_pretrained(out)
+        save_adapter(model, out)
     else:
         model.save_pretrained(out)
         tok.save_pretrained(out)
+
+
+def save_adapter(model: Any, out: Path) -> None:
+    """``save_pretrained`` of a peft model, made byte-reproducible: peft writes set-valued
+    fields (``target_modules``) in set order, which follows PYTHONHASHSEED, so they are
+    sorted; its README.md model card (library versions, nothing ``apply_adapter`` reads) goes.
+    """
+    model.save_pretrained(out)
+    (Path(out) / "README.md").unlink(missing_ok=True)
+    for name, cfg in model.peft_config.items():
+        folder = Path(out) if name == "default" else Path(out) / name
+        sort_set_fields(folder / "adapter_config.json", cfg)
+
+
+def sort_set_fields(path: Path, cfg: Any) -> None:
+    """Rewrite the peft config file at ``path`` with ``cfg``'s set-valued fields sorted."""
+    if not path.is_file():
+        return
+    sets = [f.name for f in dataclasses.fields(cfg) if isinstance(getattr(cfg, f.name), set)]
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    for key in sets:
+        if isinstance(saved.get(key), list):
+            saved[key] = sorted(saved[key], key=str)
+    atomic_write_json(path, saved)
 
 
 def write_results(results: Path | None, metrics: dict[str, Any], log_rows: list[dict]) -> None:

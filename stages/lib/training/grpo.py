@@ -9,7 +9,6 @@ and is counted. The judge is the one ``reward.judge`` names, loaded through the 
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from stages.lib.training.base import (
     lora_config,
     loss_logger,
     save_trained,
+    timed_train,
     trainer_args,
     write_results,
 )
@@ -136,9 +136,7 @@ def _grpo(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
                               processing_class=tok, peft_config=lora_config(cfg["method"], model))
         losses = loss_logger()
         trainer.add_callback(losses)
-        start = time.perf_counter()
-        output = trainer.train()
-        seconds = time.perf_counter() - start
+        output = timed_train(trainer)
         save_trained(trainer.model, tok, out, model_dir)
     rewards = [r["reward"] for r in losses.rows if "reward" in r]
     steps = int(output.global_step)
@@ -149,7 +147,6 @@ def _grpo(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
         "reward_first": rewards[0] if rewards else None,
         "reward_last": rewards[-1] if rewards else None,
         "verdicts": reward.total, "missing_verdicts": reward.missing,
-        "seconds": round(seconds, 3), "seconds_per_step": round(seconds / max(steps, 1), 4),
     }
     if reward.missing:
         log("train", f"{reward.missing} of {reward.total} judge verdicts missing (reward 0.5)")

@@ -8,7 +8,6 @@ template, which ordinary templates lack.)
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from stages.lib.training.base import (
     loss_logger,
     save_trained,
     sft_dataset,
+    timed_train,
     trainer_args,
     write_results,
 )
@@ -58,17 +58,14 @@ def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
                          f"max_length={cfg['max_length']}")
         losses = loss_logger()
         trainer.add_callback(losses)
-        start = time.perf_counter()
-        output = trainer.train()
-        seconds = time.perf_counter() - start
+        output = timed_train(trainer)
         save_trained(trainer.model, trainer.processing_class, out, model_dir)
     steps = int(output.global_step)
     metrics = {
         "type": "sft", "method": cfg["method"].get("type", "lora"), "examples": kept,
         "dropped": len(records) - kept, "steps": steps, "epochs": float(cfg["epochs"]),
         "final_loss": losses.rows[-1]["loss"] if losses.rows else None,
-        "mean_loss": float(output.training_loss), "seconds": round(seconds, 3),
-        "seconds_per_step": round(seconds / max(steps, 1), 4),
+        "mean_loss": float(output.training_loss),
     }
     write_results(results, metrics, losses.rows)
     return metrics
