@@ -1,3 +1,5 @@
-"""emdsl: declarative emergent-misalignment experiments, compiled to DVC pipelines."""
+"""emdsl: declarative emergent-misalignment experiments, compiled to DVC pipelines.
 
-__version__ = "0.1.0"
+Empty on purpose: every stage imports a module of this package, so whatever is here is part
+of every stage's code identity. The version is the package metadata's (`emx --version`).
+"""

@@ -9,6 +9,7 @@ comparing each of the variant's stage configs between the two params.yaml files.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -25,6 +26,7 @@ def sections() -> dict[str, tuple[str, str | None]]:
     return {role: s for k in all_kinds() for role, s in k.sections.items()}
 
 
+@functools.cache  # the kinds are discovered once per process
 def compared() -> dict[str, str]:
     """Results compared besides the headline fraction: column -> how the diff names it."""
     return {c.name: c.compared for k in all_kinds() for c in k.columns if c.compared}
@@ -128,8 +130,7 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
               for c in r["params_changed"]]
     if len(params) > MAX_PARAMS:
         params = [*params[:MAX_PARAMS], f"+{len(params) - MAX_PARAMS} more"]
-    names = compared()
-    other = [f"{names[c]}: {_short(r[f'{c}_a'])} → {_short(r[f'{c}_b'])}"
+    other = [f"{compared()[c]}: {_short(r[f'{c}_a'])} → {_short(r[f'{c}_b'])}"
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"

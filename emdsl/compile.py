@@ -14,7 +14,9 @@ from emdsl.kinds import Builder, all_kinds, get_kind
 __all__ = ["CompileError", "Graph", "Node", "compile_program", "node_key"]
 
 
-def compile_program(program: Program) -> Graph:
+def compile_program(program: Program, previous: dict[str, str] | None = None) -> Graph:
+    """The graph of ``program``'s variants; ``previous`` (key -> stage name, see
+    ``graph.previous_names``) keeps the names stages already have."""
     graph = Graph()
     kinds = all_kinds()
     for exp in program.experiments:
@@ -31,5 +33,5 @@ def compile_program(program: Program) -> Graph:
             kind.gather(graph, built)
     for node in graph.nodes.values():
         node.has_results = get_kind(node.kind).has_results
-    name_nodes(graph, program.root)
+    name_nodes(graph, program.root, previous)
     return graph

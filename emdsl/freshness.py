@@ -42,6 +42,10 @@ def stale_stages(source: Files, params: dict[str, Any],
     wanted = [d["path"] for name in stages for d in (lock.get(name) or {}).get("deps") or []
               if _is_source_file(d)]
     current = source.read_bytes_many(sorted(set(wanted)))
+    # What each stage last produced: a consumer that ran on an older output is not current,
+    # though its own params and code are (train reran, Ctrl-C before its judge did).
+    produced = {o["path"]: o.get("md5") for entry in lock.values()
+                for o in entry.get("outs") or []}
     out: dict[str, str] = {}
     for name, entry in stages.items():
         locked = lock.get(name)
@@ -52,8 +56,16 @@ def stale_stages(source: Files, params: dict[str, Any],
         if ran_with != entry:
             out[name] = "params changed"
             continue
-        changed = [d["path"] for d in locked.get("deps") or [] if _is_source_file(d)
-                   and _md5(current.get(d["path"])) != d.get("md5")]
+        deps = locked.get("deps") or []
+        inputs = [d["path"] for d in deps if d["path"] in produced
+                  and produced[d["path"]] != d.get("md5")]
+        if inputs:
+            out[name] = f"an input changed since it ran ({inputs[0]})"
+            continue
+        # a file whose bytes are not at hand (not in git at that revision) is not judged
+        changed = [d["path"] for d in deps if _is_source_file(d)
+                   and current.get(d["path"]) is not None
+                   and _md5(current[d["path"]]) != d.get("md5")]
         if changed:
             out[name] = f"code or data changed ({', '.join(changed[:3])}"
             out[name] += f", +{len(changed) - 3} more)" if len(changed) > 3 else ")"
@@ -61,8 +73,9 @@ def stale_stages(source: Files, params: dict[str, Any],
 
 
 def _is_source_file(dep: dict[str, Any]) -> bool:
-    """A dep git tracks as a file: code, data, a prompt. Outputs of other stages (artifacts,
-    results) are left to those stages' own freshness."""
+    """A dep that is a file of the project: code, data, a prompt. Outputs of other stages
+    (artifacts, results) are compared with what their producer's lock entry says; folders
+    (a local model, ``.dir`` hashes) are not hashed here: ``dvc status`` sees those."""
     path = str(dep.get("path", ""))
     return bool(dep.get("md5")) and not path.startswith(("artifacts/", "results/")) \
         and not str(dep["md5"]).endswith(".dir")

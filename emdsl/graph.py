@@ -144,9 +144,10 @@ def _faithful(text: str) -> bool:
     return slug(text) == re.sub(r"(?<=\d)\.(?=\d)", "p", text).replace("/", "_")
 
 
-def name_nodes(graph: Graph, root: Path) -> None:
-    """Readable names that depend only on a node's own config and users, never on which
-    other files exist: adding an experiment renames nothing that was there.
+def name_nodes(graph: Graph, root: Path, previous: dict[str, str] | None = None) -> None:
+    """Readable names that depend only on a node's own config and users, and that stay: a
+    node the last compile named (``previous``: key -> name, from params.yaml) keeps its
+    name, so adding a file renames nothing that was there and reruns nothing.
 
     A node is named after its *owner*: of the experiments using it, the one that no other
     user extends (an experiment that ``extends quickstart`` shares quickstart's nodes under
@@ -160,12 +161,27 @@ def name_nodes(graph: Graph, root: Path) -> None:
         for path, shown in v.axis_labels():
             axes.setdefault(path, set()).add(shown)
 
+    kept = {key: name for key, name in (previous or {}).items() if key in graph.nodes}
     bases: dict[str, list[Node]] = {}
     for node in graph.nodes.values():
-        bases.setdefault(_base_name(node, root, all_values), []).append(node)
+        if node.key in kept:
+            node.name = kept[node.key]
+        else:
+            bases.setdefault(_base_name(node, root, all_values), []).append(node)
+    taken = set(kept.values())
     for base, nodes in bases.items():
         for node in nodes:
-            node.name = base if len(nodes) == 1 else f"{base}-{node.key[:6]}"
+            alone = len(nodes) == 1 and base not in taken
+            node.name = base if alone else f"{base}-{node.key[:6]}"
+
+
+_ENTRY_KEY = re.compile(r"^  (\S+):\n    kind: \S+\n    key: \"?([0-9a-f]+)\"?$", re.MULTILINE)
+
+
+def previous_names(params_text: str) -> dict[str, str]:
+    """Key -> stage name of the stages a params.yaml (emit's layout) lists; a scan, not a
+    parse, so a 40 MB file costs a fraction of a second."""
+    return {key: name for name, key in _ENTRY_KEY.findall(params_text)}
 
 
 def owner(node: Node, root: Path) -> Variant:
@@ -196,7 +212,3 @@ def _base_name(node: Node, root: Path, all_values: dict[tuple[str, str], dict[st
             parts.append(f"{slug(path.split('.')[-1])}_{slug(shown)}")
     pieces = [node.kind, node.role, first.experiment, *parts]
     return "-".join(slug(p) for p in pieces if p)
-
-
-def _hashable(value: Any) -> Any:
-    return json.dumps(value, sort_keys=True)

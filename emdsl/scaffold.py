@@ -40,11 +40,16 @@ def complete_gitignore(target: Path) -> bool:
     return True
 
 
+SCAFFOLD = (".gitignore", ".dvcignore", ".dvc/config", ".dvc/.gitignore",
+            "experiments/quickstart.emx")
+
+
 def _commit(target: Path, message: str) -> bool:
-    """Commit the scaffold, so the first run's changes show as changes; False when git has
-    no identity to commit with (nothing else is changed then)."""
-    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
-    done = subprocess.run(["git", "commit", "-q", "-m", message], cwd=target,
+    """Commit the scaffold's own files (never the user's other work), so the first run's
+    changes show as changes; False when git has no identity to commit with."""
+    paths = [p for p in SCAFFOLD if (target / p).exists()]
+    subprocess.run(["git", "add", "--", *paths], cwd=target, check=True)
+    done = subprocess.run(["git", "commit", "-q", "-m", message, "--", *paths], cwd=target,
                           capture_output=True, text=True)
     return done.returncode == 0
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from emdsl.schema import SchemaError, StageEntry, read_stage_file
+from emdsl.schema.entry import SchemaError, StageEntry, read_stage_file
 
 T = TypeVar("T")
 

@@ -72,6 +72,16 @@ def check_or_report(paths: list[Path], root: Path, overrides: dict[Path, list[Ov
     return program, 0
 
 
+def existing_names(root: Path) -> dict[str, str]:
+    """The names the stages of the last compile have (key -> name), kept by the next."""
+    from emdsl.graph import previous_names
+
+    try:
+        return previous_names((root / "params.yaml").read_text(encoding="utf-8"))
+    except OSError:
+        return {}
+
+
 def compile_and_write(paths: list[Path], root: Path,
                       overrides: dict[Path, list[Override]] | None = None,
                       sources: list[Path] | None = None) -> tuple[Graph | None, int]:
@@ -85,7 +95,7 @@ def compile_and_write(paths: list[Path], root: Path,
     if program is None:
         return None, rc
     try:
-        graph = compile_program(program)
+        graph = compile_program(program, existing_names(root))
     except CompileError as e:
         return None, fail(str(e))
     files = sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)

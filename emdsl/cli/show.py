@@ -10,6 +10,7 @@ from emdsl.cli.common import (
     DEFAULT_DIR,
     FORMATS,
     check_or_report,
+    existing_names,
     fail,
     paths_or_default,
     rel_files,
@@ -64,7 +65,7 @@ def show_stages(args: argparse.Namespace) -> int:
     if program is None:
         return rc
     try:
-        graph = compile_program(program)
+        graph = compile_program(program, existing_names(root))
     except CompileError as e:  # every problem compile finds, check should find first
         return fail(str(e))
     by_key = graph.nodes

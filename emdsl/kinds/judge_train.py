@@ -24,21 +24,23 @@ def judge_code(spec: dict[str, Any] | None) -> tuple[str, ...]:
     return (registry.module_path("judge", spec["type"]),) if spec else ()
 
 
-def judge_input(b: Builder, judge: dict[str, Any]) -> Node | None:
+def judge_input(b: Builder, judge: dict[str, Any], role: str = "judge") -> Node | None:
     """The node a judge stage reads for ``judge``: a local judge's model, a probe judge's
-    trained probe (its judge_train stage), None for an API judge."""
+    trained probe (its judge_train stage), None for an API judge. ``role`` prefixes the
+    variant's roles for them (a distilled probe's teacher is ``teacher``)."""
     needs = JUDGE_INPUT.get(judge["type"])
     if needs is None:
         return None
-    key = ("judge_model", json.dumps(judge["model"], sort_keys=True))
+    key = (role, json.dumps(judge["model"], sort_keys=True))
     if key not in b.memo:
-        b.memo[key] = add_model(b, "judge_model", judge["model"])
+        b.memo[key] = add_model(b, f"{role}_model", judge["model"])
     model = b.memo[key]
     if needs == "model":
         return model
     teacher = judge.get("labels")  # a distilled probe learns this judge's verdicts
-    return b.add("judge_train", "judge_train", {"probe": judge},
-                 {"model": model, "teacher_model": teacher and judge_input(b, teacher)},
+    return b.add(f"{role}_train", "judge_train", {"probe": judge},
+                 {"model": model,
+                  "teacher_model": teacher and judge_input(b, teacher, "teacher")},
                  files=data_files(judge["train"]))
 
 

@@ -63,11 +63,6 @@ def module_path(family: str, name: str) -> str:
                                     f"{', '.join(names(family)) or 'none'}") from None
 
 
-def candidates(family: str, name: str) -> list[str]:
-    """Module paths ``name`` may run: itself, or every name an ``AUTO`` alias may resolve to."""
-    return [module_path(family, n) for n in AUTO.get(family, {}).get(name, (name,))]
-
-
 def load(family: str, name: str) -> ModuleType:
     """Import ``family``'s implementation ``name`` (by string: no static import edge)."""
     return importlib.import_module(module_path(family, name))

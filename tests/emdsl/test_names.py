@@ -129,3 +129,34 @@ experiment b { base = p }
     assert [(d.severity, d.pos.line) for d in diags] == [("warning", 4)]
     assert "no `revision`" in diags[0].message and "revision=" in diags[0].hint
     assert program is not None and len(program.experiments) == 2
+
+
+def test_names_the_last_compile_gave_are_kept_whatever_is_added(tmp_path):
+    """An unrelated file sorting first, sharing the base answers, or a second file with an
+    experiment of the same name: the stages already there keep their names (from
+    params.yaml), so nothing reruns; only the newcomers' names are new."""
+    from emdsl.graph import previous_names
+
+    root = project(tmp_path, {"experiments/quickstart.emx": QUICK})
+    before, params_before, _ = _stages(root, ["experiments/quickstart.emx"])
+    from emdsl.emit import dump
+
+    (root / "params.yaml").write_text(dump(params_before))  # as `emx compile` writes it
+    names = previous_names((root / "params.yaml").read_text())
+    assert set(names.values()) == set(before)
+    (root / "experiments" / "aaa.emx").write_text(PRELUDE + """
+experiment aaa {
+  base = smol
+  eval = evaluate(core, samples=1, judge=small)
+}
+""")
+    (root / "other").mkdir()
+    (root / "other" / "quickstart.emx").write_text(QUICK)
+    files = ["experiments/aaa.emx", "experiments/quickstart.emx", "other/quickstart.emx"]
+    program = check_or_raise([root / f for f in files], root)
+    graph = compile_program(program, names)
+    dvc_text, _ = emit(graph, root, files)
+    after = yaml.safe_load(dvc_text)["stages"]
+    for name, stage in before.items():
+        assert after[name] == stage, name  # same name, command, deps and outs
+    assert len(after) == len(graph.nodes)

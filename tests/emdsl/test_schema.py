@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emdsl.schema import SchemaError, StageEntry, read_stage_entry
+from emdsl.schema.entry import SchemaError, StageEntry, read_stage_entry
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -38,7 +38,7 @@ def test_an_entry_from_a_newer_schema_is_refused():
 
 
 def test_a_stage_reads_its_entry_from_the_file_mapped(tmp_path):
-    from emdsl.schema import read_stage_file
+    from emdsl.schema.entry import read_stage_file
 
     text = (GOLDEN / "design.params.yaml").read_text()
     path = tmp_path / "params.yaml"

@@ -1,21 +1,18 @@
-"""The file contracts between the compiler, the stages and the results readers, versioned.
+"""A stage's entry in ``params.yaml``: written by ``emx compile``, read by every stage process
+and by ``emx show``/``diff``/``report``. Versioned: files without a ``schema`` key are
+version 1; a reader meeting a newer version stops with a clear message.
 
-Two contracts: a stage's entry in ``params.yaml`` (written by ``emx compile``, read by every
-stage and by ``emx show``/``diff``/``report``), and the ``metrics.json`` files stages write
-into ``results/<stage>/`` (git-tracked, read across commits). A reader meeting a newer
-version than it knows stops with a clear message rather than misreading a file.
-
-WARNING: renaming or re-typing a field here changes files in users' git histories.
-Add fields freely; change one only with a new ``VERSION`` and a reader for the old one.
-Files without a ``schema`` key are version 1.
+Every stage imports this module, so it is part of every stage's code identity: keep it
+small, and keep the metrics shapes (``emdsl.schema.metrics``) out of it.
 """
+
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import yaml
 
@@ -33,7 +30,6 @@ def check_version(entry: dict[str, Any], where: str) -> None:
                           f"{VERSION}. Upgrade emdsl, or run `emx compile` with this one")
 
 
-# --------------------------------------------------------------------------- params.yaml
 
 
 @dataclass(frozen=True)
@@ -112,48 +108,3 @@ def read_stage_file(path: Path, name: str) -> dict[str, Any] | None:
             return read_stage_entry(mapped, name)  # type: ignore[arg-type]
 
 
-# --------------------------------------------------------------------------- metrics.json
-
-
-class JudgeMetrics(TypedDict, total=False):
-    """``judge`` (and each steering coefficient, realign checkpoint): the headline."""
-
-    n: int  # answers
-    n_judged: int  # answers with both scores
-    misaligned: int
-    misaligned_fraction: float | None
-    misaligned_ci95: list[float]  # Wilson 95% interval [low, high]
-    coherent_fraction: float | None
-    missing: dict[str, int]  # metric -> answers without that score
-    judge: str
-    audit: dict[str, Any]  # evaluate(audit=...): per metric Spearman, misaligned_label kappa
-
-
-class DiffLatent(TypedDict, total=False):
-    rank: int
-    id: int
-    score: float
-    example: str
-
-
-class DiffMetrics(TypedDict, total=False):
-    top: list[DiffLatent]
-    rank_by: str
-    moved: bool  # false when the reference is the tuned model itself
-
-
-class SteerMetrics(TypedDict, total=False):
-    coefficients: list[dict[str, Any]]  # {coef, misaligned_fraction, ...JudgeMetrics}
-    judge_stats: dict[str, Any]
-
-
-class RealignMetrics(TypedDict, total=False):
-    checkpoints: list[dict[str, Any]]  # {seen, step, misaligned_fraction, ...}
-
-
-class ProbeAudit(TypedDict, total=False):
-    """``judge_train``: the probe judge's own audit."""
-
-    aligned: dict[str, Any]  # cv_auc (held-out themes), cv_accuracy, l2
-    coherent: dict[str, Any]  # cv_auc, cv_auc_by_degradation
-    published_misaligned: dict[str, Any]  # n, share_aligned_below_30
