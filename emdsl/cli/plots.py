@@ -62,6 +62,6 @@ def top_level_plot_ids(root) -> list[str]:
         text = (root / "dvc.yaml").read_text(encoding="utf-8")
     except OSError:
         return []
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return [pid for p in (yaml.load(text, Loader=loader) or {}).get("plots") or []
+    SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [pid for p in (yaml.load(text, Loader=SafeLoader) or {}).get("plots") or []
             for pid in p]

@@ -216,7 +216,7 @@ def test_show_stages_prints_one_line_for_a_compile_error(root, capsys, monkeypat
     (root / "experiments" / "q.emx").write_text(QUICKSTART)
     import emdsl.compile
 
-    def boom(program):
+    def boom(program, previous=None):
         variant = program.experiments[0].variants[0]
         raise CompileError(variant, "something the checker missed")
 

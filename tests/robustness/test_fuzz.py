@@ -36,7 +36,7 @@ model m = hf("org/model", revision="main")
 dataset bad = builtin("medical", variant="incorrect-obvious")
 dataset good = builtin("medical", variant="correct")
 questions core = builtin("core")
-judge j = openai(model="gpt-4o", base_url="https://example.invalid/v1", api_key_env="KEY")
+judge j = openai(model="gpt-4o", base_url="https://example.invalid/v1", api_key_env="JUDGE_API_KEY")
 
 experiment strings {
   base  = m

@@ -47,9 +47,7 @@ def test_config_values_are_registered():
     assert registry.names("train") == ["sft", "grpo"]
     assert registry.listing("judge") == "local, openai or probe"
     assert registry.listing("train") == "sft or grpo"
-    assert registry.candidates("sampler", "auto") == [
-        registry.module_path("sampler", n) for n in ("vllm", "static", "plain")]
-    assert registry.candidates("judge", "local") == ["stages.lib.judging.local"]
+    assert registry.AUTO["sampler"]["auto"] == ("vllm", "static", "plain")
 
 
 def test_duplicates_and_unknown_names_are_refused(monkeypatch):
