@@ -199,7 +199,7 @@ def train(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, layer: int,
         raise StageError("probe training data needs both aligned and misaligned answers")
     bad = degrade(rows, seed)
     e = embed(model, tokenizer, [(r["question"], r["answer"]) for r in rows + bad], layer,
-              batch_size=batch_size)
+              batch_size=batch_size, desc="probe judge: reading the training answers")
     n = len(rows)
     themes = [str(r.get("theme")) for r in rows]
     y = torch.tensor([r["label"] for r in rows], dtype=torch.float64)

@@ -128,15 +128,16 @@ def iter_capture(model: Any, docs: Sequence[Sequence[int]], layer: int, *, drop:
 
 
 def capture(model: Any, tokenizer: Any, texts: Sequence[str | Sequence[int]], layer: int, *,
-            batch_size: int = 16) -> Captured:
+            batch_size: int = 16, desc: str | None = None) -> Captured:
     """Residuals at ``layer`` of every kept token of ``texts`` (rendered strings or token ids),
-    in (doc, pos) order: ``acts`` [n, d_model] float32 and each row's doc, pos and token."""
+    in (doc, pos) order: ``acts`` [n, d_model] float32 and each row's doc, pos and token.
+    ``desc``: a progress bar's label (none without one)."""
     import torch
 
     docs = [encode(tokenizer, t) if isinstance(t, str) else list(t) for t in texts]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     parts = list(iter_capture(model, docs, layer, drop=drop_ids(tokenizer),
-                              batch_size=batch_size, pad_id=pad))
+                              batch_size=batch_size, pad_id=pad, desc=desc))
     got = Captured.cat(parts, hidden_size(model))
     order = torch.argsort(got.doc * (1 + max(map(len, docs), default=0)) + got.pos)
     return Captured(got.acts[order], got.doc[order], got.pos[order], got.token[order])

@@ -122,14 +122,15 @@ def answer_windows(acts: Any) -> Any:
 
 
 def embed(model: Any, tokenizer: Any, pairs: Sequence[tuple[str, str]], layer: int, *,
-          batch_size: int = 16) -> Embedded:
+          batch_size: int = 16, desc: str | None = None) -> Embedded:
     """Mean-pooled residuals at ``layer`` of each (question, answer), via the acts capture."""
     import torch
 
     from stages.lib.activations import capture, hidden_size
 
     docs = [qa_ids(tokenizer, q, a) for q, a in pairs]
-    got = capture(model, tokenizer, [ids for ids, _ in docs], layer, batch_size=batch_size)
+    got = capture(model, tokenizer, [ids for ids, _ in docs], layer, batch_size=batch_size,
+                  desc=desc)
     n, d = len(docs), hidden_size(model)
     starts = torch.tensor([s for _, s in docs], dtype=torch.long)
     in_answer = got.pos >= starts[got.doc]
