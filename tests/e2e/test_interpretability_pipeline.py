@@ -59,8 +59,10 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
 
     plots = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
                            cwd=tmp_path).stdout)
-    assert not plots.get("errors") and set(plots["data"]) == {
-        f"interp/{name}" for name in ("misaligned-vs-poison", "loss", "steering",
-                                      "realignment", "detector")}
+    overlays = {f"interp/{name}" for name in ("misaligned-vs-poison", "loss", "steering",
+                                              "realignment", "detector")}
+    stage_plots = {p for st in yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
+                   .values() for x in st.get("plots", []) for p in x}
+    assert not plots.get("errors") and set(plots["data"]) == overlays | stage_plots
     shown = run([*EMX, "show"], cwd=tmp_path).stdout
     assert "| interp | poison=1.0 |" in shown and "tuned 0→" in shown
