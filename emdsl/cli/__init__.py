@@ -45,12 +45,20 @@ def version() -> str:
         return "(not installed: a source checkout)"
 
 
+class _Version(argparse.Action):
+    """``--version``, read from the package metadata only when asked (it costs an import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"emx {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="emx",
         description="Declarative emergent-misalignment experiments, compiled to DVC pipelines.",
         epilog="Typical loop: emx init study && cd study && emx run experiments/quickstart.emx")
-    p.add_argument("--version", action="version", version=f"emx {version()}")
+    p.add_argument("--version", action=_Version, nargs=0, help="print emx's version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)

@@ -10,6 +10,27 @@ import sys
 from pathlib import Path
 
 EMX = [sys.executable, "-m", "emdsl.cli"]
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+
+
+def sft_sweep(name: str) -> str:
+    """A 2-variant sweep (data seeds 0, 1) with data, LoRA SFT, answers and a local judge on
+    the tiny model: the smallest study in which every kind of shared work happens."""
+    return f"""\
+model tiny = path("models/tiny")
+dataset bad  = builtin("medical", variant="incorrect-obvious")
+dataset good = builtin("medical", variant="correct")
+questions core = builtin("core")
+judge small = local(model=tiny)
+
+experiment {name} {{
+  base  = tiny
+  data  = mix(bad=bad, good=good, poison=0.5, size=8, seed=0)
+  train = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=8, max_length=96)
+  eval  = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
+  sweep data.seed = [0, 1]
+}}
+"""
 
 
 def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -9,26 +9,11 @@ import shutil
 import sys
 
 import pytest
-from study import EMX, run
+from study import EMX, GIT, run, sft_sweep
 
 pytestmark = pytest.mark.slow
 
-EXPERIMENT = """\
-model tiny = path("models/tiny")
-dataset bad  = builtin("medical", variant="incorrect-obvious")
-dataset good = builtin("medical", variant="correct")
-questions core = builtin("core")
-judge small = local(model=tiny)
-
-experiment sweep {
-  base  = tiny
-  data  = mix(bad=bad, good=good, poison=0.5, size=8, seed=0)
-  train = sft(lora(rank=1, alpha=2), lr=1e-3, epochs=1, batch=8, max_length=96)
-  eval  = evaluate(core, samples=1, paraphrases=1, max_tokens=4, judge=small)
-  sweep data.seed = [0, 1]
-}
-"""
-GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+EXPERIMENT = sft_sweep("sweep")
 
 
 def runs_of(output: str) -> list[str]:

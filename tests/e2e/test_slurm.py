@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from slurm_cluster import REQUIRE_ENV, logs, missing, slurm_cluster
-from study import EMX, ran_stages, run
+from study import EMX, GIT, ran_stages, run
 
 from emdsl.slurm_submit import finished, job_states
 
@@ -32,7 +32,6 @@ experiment shard {
   sweep eval.seed = [0, 1]
 }
 """  # test_shards' study: the shared model stage, then 2 stages per variant
-GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
 WAIT_S = 8 * 60
 
 
