@@ -567,6 +567,7 @@ class Diff(Config):
     top: int = num(20, gt=0)
     on: list[Literal["eval", "train"]] = field(default_factory=lambda: ["eval", "train"])
     against: Literal["base", "clean"] = "base"
+    label: dict = spec("judge", default=None)
 
 
 @register("latents", "top")
@@ -609,3 +610,45 @@ class Realign(Config):
     batch: int = num(4, gt=0)
     checkpoints: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30])
     seed: int = num(0, ge=0)
+
+
+# --------------------------------------------------------------------------- SAEs from elsewhere
+# (issue 16: pretrained and saved SAEs; emdsl/saelens_registry.py reads sae-lens's registry)
+
+
+@register("sae", "pretrained")
+@dataclass
+class PretrainedSae(Config):
+    """An SAE from sae-lens's registry of pretrained SAEs (``release``, then the SAE's
+    ``id`` in it), checked offline against the registry that ships with sae-lens and loaded
+    from the Hugging Face hub at run time by sae-lens's own loader. ``layer`` is read from
+    the registry's hook (leave it out; given, it must agree)."""
+
+    release: str
+    id: str
+    layer: int | None = num(None, ge=0, doc="the residual layer; read from the registry")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from emdsl import saelens_registry as reg
+
+        problem = reg.release_problem(self.release) or reg.id_problem(self.release, self.id)
+        if problem:
+            raise ValueError(f"{problem[0]}" + (f"; {problem[1]}" if problem[1] else ""))
+        hook = reg.registry_hook(self.release, self.id)
+        if hook.problem():
+            raise ValueError(f"SAE `{self.id}` of `{self.release}`: {hook.problem()}")
+        if self.layer is not None and self.layer != hook.layer:
+            raise ValueError(f"layer {self.layer}, but SAE `{self.id}` of `{self.release}` "
+                             f"reads layer {hook.layer}; leave `layer` out")
+        self.layer = hook.layer
+
+
+@register("sae", "saved")
+@dataclass
+class SavedSae(Config):
+    """An sae-lens SAE folder in the project (``cfg.json`` + ``sae_weights.safetensors``, as
+    ``SAE.save_model`` or an sae stage writes them); its layer is read from the hook name in
+    its cfg.json."""
+
+    path: str = project_file()

@@ -41,6 +41,7 @@ from stages.common import (
     log,
     note_run,
     pause_point,
+    project_root,
     run_stage,
     seed_everything,
 )
@@ -195,11 +196,69 @@ def sort_json_keys(path: Path) -> None:
         atomic_write_json(path, json.loads(path.read_text(encoding="utf-8")))
 
 
+def run_loaded(stage: Stage, out: Path, results: Path | None) -> None:
+    """``pretrained(release, id)`` or ``saved(path)``: load the SAE (sae-lens's loaders),
+    check it reads this layer of this model, and write the folder a trained SAE writes, with
+    the residual's norm and the SAE's reconstruction measured on the small corpus cache."""
+    from emdsl.saelens_registry import parse_hook
+    from stages.lib.activations import load_acts, read_info
+    from stages.lib.device import pick_device
+    from stages.lib.saes import fetch_pretrained, hook_name
+
+    cfg = stage.config
+    layer = int(cfg["layer"])
+    device = pick_device(cfg.get("device", "auto"))
+    if cfg["type"] == "pretrained":
+        source = {"type": "pretrained", "release": cfg["release"], "id": cfg["id"]}
+        log(stage, f"loading pretrained SAE {cfg['id']!r} of {cfg['release']!r} from the hub")
+        sae = fetch_pretrained(cfg["release"], cfg["id"], device)
+    else:
+        folder = project_root() / cfg["path"]
+        source = {"type": "saved", "path": cfg["path"]}
+        log(stage, f"loading the sae-lens SAE in {cfg['path']}")
+        sae = load_sae(folder, device)
+    hook = hook_name(sae)
+    read = parse_hook(hook).layer if hook else None
+    if read is not None and read != layer:
+        raise StageError(f"sae: the SAE reads {hook} (layer {read}), but its config says "
+                         f"layer {layer}; re-run `emx compile`")
+    acts_dir = stage.input("acts")
+    info = read_info(acts_dir)
+    if int(info["layer"]) != layer:
+        raise StageError(f"sae: layer {layer} but the activation cache {acts_dir} is of layer "
+                         f"{info['layer']}; re-run `emx compile`")
+    x = load_acts(acts_dir)  # [n, d_model] float32
+    d_in = int(sae.cfg.d_in)
+    if d_in != int(x.shape[1]):
+        raise StageError(f"sae: the SAE reads {d_in}-dimensional activations, but the base "
+                         f"model's residual at layer {layer} has {int(x.shape[1])}: it was "
+                         "trained on another model")
+    sae.save_model(str(out))
+    sort_json_keys(out / "cfg.json")
+    sae = load_sae(out, device)  # evaluate what diff and steer will load
+    held = evaluate(sae, x)
+    metrics = {"source": source, "hook_name": hook, "heldout": held, "fvu": held["fvu"],
+               "l0": held["l0"], "dead_fraction": held["dead_fraction"],
+               "width": int(sae.cfg.d_sae), "layer": layer, "d_in": d_in,
+               "measured_on": f"{len(x)} corpus tokens of the base model"}
+    atomic_write_json(out / SAE_INFO, {"layer": layer, "d_in": d_in,
+                                       "mean_norm": info["mean_norm"],
+                                       "median_norm": info.get("median_norm"),
+                                       "acts": str(acts_dir), "metrics": metrics})
+    if results is not None:
+        atomic_write_json(results / "metrics.json", metrics)
+    log(stage, f"{hook or 'SAE'}: width {sae.cfg.d_sae}, FVU {held['fvu']:.3f} and L0 "
+               f"{held['l0']:.1f} on {len(x)} corpus tokens")
+
+
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     from stages.lib.activations import load_acts, read_info, read_tokens
     from stages.lib.device import pick_device
 
     cfg = stage.config
+    if cfg.get("type") in ("pretrained", "saved"):
+        run_loaded(stage, out, results)
+        return
     acts_dir = stage.input("acts")
     info = read_info(acts_dir)
     layer = int(cfg["layer"])

@@ -42,7 +42,8 @@ def call_problem(cls: type, values: dict[str, Any], scope: Scope,
     """The first problem of a call whose arguments each passed their own field's checks."""
     return (builtin_problem(cls, values) or path_text_problem(cls, values)
             or file_problem(cls, values, scope, loader) or lora_targets_problem(cls, values)
-            or probe_problem(cls, values) or key_problem(cls, values))
+            or probe_problem(cls, values) or key_problem(cls, values)
+            or sae_problem(cls, values, loader))
 
 
 def builtin_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
@@ -130,3 +131,31 @@ def key_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
         return ArgProblem(*problem, "api_key_env")
     problem = plain_http_problem(_given(cls, values, "base_url"))
     return ArgProblem(*problem, "base_url") if problem else None
+
+
+def sae_problem(cls: type, values: dict[str, Any], loader: Loader) -> ArgProblem | None:
+    """``pretrained(release, id)``: both in sae-lens's registry (with a did-you-mean), at a
+    residual hook; ``saved(path)``: an sae-lens SAE folder of the residual stream."""
+    from emdsl import saelens_registry as reg
+
+    if cls is configs.PretrainedSae:
+        release, sae_id = values["release"], values["id"]
+        problem = reg.release_problem(release)
+        if problem:
+            return ArgProblem(*problem, "release")
+        problem = reg.id_problem(release, sae_id)
+        if problem:
+            return ArgProblem(*problem, "id")
+        hook = reg.registry_hook(release, sae_id)
+        if hook.problem():
+            return ArgProblem(f"SAE `{sae_id}` of `{release}` cannot be used: {hook.problem()}",
+                              "pick a residual-stream SAE (resid_post) of the release", "id")
+        layer = values.get("layer")
+        if layer is not None and layer != hook.layer:
+            return ArgProblem(f"layer {layer}, but SAE `{sae_id}` reads layer {hook.layer}",
+                              "leave `layer` out: it is read from the registry", "layer")
+    if cls is configs.SavedSae:
+        problem = reg.saved_problem((loader.root / values["path"]).resolve())
+        if problem:
+            return ArgProblem(*problem, "path")
+    return None

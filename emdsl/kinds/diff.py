@@ -67,7 +67,9 @@ class Diff(Kind):
                     {"source": source, "layer": c["sae"]["layer"]},
                     {"model": b.nodes["model"], "adapter": extra, "texts": feed},
                     name_role=f"{label}-{source}")
-        b.nodes["diff"] = b.add("diff", "diff", c["diff"], acts)
+        # ``label`` left out while unset, so studies without labels keep their stage keys.
+        cfg = {k: v for k, v in c["diff"].items() if not (k == "label" and v is None)}
+        b.nodes["diff"] = b.add("diff", "diff", cfg, acts)
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         return {"top_latents": top_latents(v.metrics("diff"))}
