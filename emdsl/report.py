@@ -187,8 +187,10 @@ def latents(root: Path, source: Source, exp: str, label: str, entry: dict[str, A
         snippets = [ex["text"] for ex in found[:SNIPPETS]] or (
             [t["example"]] if t.get("example") else [])
         top.append({"rank": t.get("rank"), "id": t["id"], "score": t.get("score"),
-                    "snippets": snippets})
-    return {"experiment": exp, "variant": label, "rank_by": metrics.get("rank_by"), "top": top}
+                    "snippets": snippets, "label": t.get("label"),
+                    "neuronpedia": t.get("neuronpedia")})
+    return {"experiment": exp, "variant": label, "rank_by": metrics.get("rank_by"), "top": top,
+            "note": metrics.get("note")}
 
 
 def extremes(root: Path, exp: str, label: str, role: str, entry: dict[str, Any]
@@ -267,7 +269,12 @@ def answer_rows(e: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def latent_rows(d: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per top latent; its judge-written label and Neuronpedia page when there are."""
+    labels = any(t.get("label") for t in d["top"])
+    links = any(t.get("neuronpedia") for t in d["top"])
     return [{"rank": _fmt(t["rank"]), "latent": str(t["id"]), "score": _fmt(t["score"]),
+             **({"label": t.get("label") or "–"} if labels else {}),
+             **({"Neuronpedia": t.get("neuronpedia") or "–"} if links else {}),
              "max-activating snippets («token»)": " ⏐ ".join(t["snippets"]) or "–"}
             for t in d["top"]]
 
@@ -311,7 +318,9 @@ def to_html(report: Report) -> str:
         parts.append("<h2>Top latents</h2>")
         for d in report.latents:
             parts.append(f"<h3>{_esc(d['experiment'])} {_esc(d['variant'])}</h3>"
-                         f"<p>ranked by {_esc(d['rank_by'])}</p>" + _html_table(latent_rows(d)))
+                         + (f"<p><strong>{_esc(d['note'])}</strong></p>" if d.get("note") else
+                            "") + f"<p>ranked by {_esc(d['rank_by'])}</p>"
+                         + _html_table(latent_rows(d)))
     if report.extremes:
         parts.append("<h2>Answers at the extremes</h2>")
         for e in report.extremes:
@@ -337,6 +346,7 @@ def to_markdown(report: Report) -> str:
                   in report.figures]
     for d in report.latents:
         parts += ["", f"## Top latents: {d['experiment']} {d['variant']}", "",
+                  *([f"**{d['note']}**", ""] if d.get("note") else []),
                   f"Ranked by {d['rank_by']}.", "", markdown(latent_rows(d))]
     for e in report.extremes:
         parts += ["", f"## Answers at the extremes: {e['experiment']} {e['variant']} "

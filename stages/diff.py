@@ -118,6 +118,18 @@ def same_tokens(base_dir: Path, tuned_dir: Path) -> Any:
     return base
 
 
+def sae_neuronpedia(sae_dir: Path) -> str | None:
+    """The Neuronpedia page of the SAE (a registry SAE's), from its info.json, if any."""
+    import json
+
+    path = Path(sae_dir) / "info.json"
+    try:
+        link = json.loads(path.read_text(encoding="utf-8")).get("neuronpedia")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return link if isinstance(link, str) and link else None
+
+
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     import polars as pl
     import torch
@@ -170,6 +182,20 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     for row in top.iter_rows(named=True):
         best = next((ex[0] for s in sources if (ex := examples[str(row["id"])][s])), None)
         summary.append({**row, "example": best["text"] if best else None})
+    neuronpedia = sae_neuronpedia(stage.input("sae"))
+    if neuronpedia:
+        for row in summary:
+            row["neuronpedia"] = f"{neuronpedia}/{row['id']}"
+    if cfg.get("label"):
+        from stages.lib.latent_labels import label_latents
+
+        snippets = {int(i): [ex["text"] for ex in sorted(
+            (ex for exs in by_source.values() for ex in exs),
+            key=lambda ex: -ex["activation"])] for i, by_source in examples.items()}
+        labels = label_latents(cfg["label"], stage.inputs.get("label_model"), snippets,
+                               stage=stage)
+        for row in summary:
+            row["label"] = labels.get(int(row["id"]))
     against, moved = cfg.get("against", "base"), bool((score != 0).any())
     if not moved:
         log(stage, f"no latent moved: the tuned model is its own reference (against="

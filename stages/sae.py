@@ -241,10 +241,15 @@ def run_loaded(stage: Stage, out: Path, results: Path | None) -> None:
                "l0": held["l0"], "dead_fraction": held["dead_fraction"],
                "width": int(sae.cfg.d_sae), "layer": layer, "d_in": d_in,
                "measured_on": f"{len(x)} corpus tokens of the base model"}
+    if cfg["type"] == "pretrained":
+        from emdsl.saelens_registry import neuronpedia_url
+
+        metrics["neuronpedia"] = neuronpedia_url(cfg["release"], cfg["id"])
     atomic_write_json(out / SAE_INFO, {"layer": layer, "d_in": d_in,
                                        "mean_norm": info["mean_norm"],
                                        "median_norm": info.get("median_norm"),
-                                       "acts": str(acts_dir), "metrics": metrics})
+                                       "acts": str(acts_dir), "metrics": metrics,
+                                       "neuronpedia": metrics.get("neuronpedia")})
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)
     log(stage, f"{hook or 'SAE'}: width {sae.cfg.d_sae}, FVU {held['fvu']:.3f} and L0 "

@@ -8,12 +8,25 @@ from typing import Any
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, Subject, VariantResults, needs, register
+from emdsl.kinds.judge_train import judge_input
 
 
 def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
-    """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores."""
+    """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores, each
+    with its label when the diff has a labelling judge (``12 (+0.41) “medical dosing”``)."""
     top = (m or {}).get("top") or []
-    return ", ".join(f"{t['id']} ({t['score']:+.3g})" for t in top[:k]) or None
+    return ", ".join(f"{t['id']} ({t['score']:+.3g})" + (f" “{t['label']}”" if t.get("label")
+                                                          else "")
+                     for t in top[:k]) or None
+
+
+def labels_need_a_writer(s: Subject) -> Iterator[Diagnostic]:
+    """A probe judge scores answers; it cannot write a latent's label."""
+    label = (s.config["diff"] or {}).get("label")
+    if label and label["type"] not in ("local", "openai"):
+        yield Diagnostic(s.at("diff.label", "diff"),
+                         f"a {label['type']} judge cannot write latent labels: it only scores "
+                         "answers", "use `label=` with a `local(...)` or `openai(...)` judge")
 
 
 def clean_diff_needs_mix(s: Subject) -> Iterator[Diagnostic]:
@@ -38,7 +51,7 @@ class Diff(Kind):
     sections = {"diff": ("diff", None)}
     rules = (needs("diff", "sae", "train",
                    why="diffing compares the SAE latents of base and tuned model"),
-             clean_diff_needs_mix)
+             clean_diff_needs_mix, labels_need_a_writer)
 
     def wire(self, b: Builder) -> None:
         c = b.config
@@ -69,6 +82,8 @@ class Diff(Kind):
                     name_role=f"{label}-{source}")
         # ``label`` left out while unset, so studies without labels keep their stage keys.
         cfg = {k: v for k, v in c["diff"].items() if not (k == "label" and v is None)}
+        if cfg.get("label"):
+            acts["label_model"] = judge_input(b, cfg["label"], "label")
         b.nodes["diff"] = b.add("diff", "diff", cfg, acts)
 
     def fill(self, v: VariantResults) -> dict[str, Any]:

@@ -128,3 +128,52 @@ def test_saved_folder_problems(tmp_path):
     assert d.message == "layer 40 is beyond the model's depth (30 layers)"
     (d,) = errors(tmp_path / "c", src, saved_folder(hook="blocks.4.hook_mlp_out"))
     assert "reads `mlp_out`, not the residual stream" in d.message
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_labels_wire_the_judge_model_and_refuse_a_probe(tmp_path):
+    src = experiment("sae(layer=3, width=64, tokens=1000)", base="smol",
+                     diff="diff(top=3, label=small)")
+    root = project(tmp_path, {"experiments/x.emx": src})
+    graph = compile_program(check_or_raise([root / "experiments"], root))
+    (d,) = [n for n in graph.nodes.values() if n.kind == "diff"]
+    assert d.config["label"]["type"] == "local"
+    assert d.inputs["label_model"].kind == "model"
+    # Without label= the diff's config is what it always was (no new key).
+    plain = experiment("sae(layer=3, width=64, tokens=1000)", base="smol", diff="diff(top=3)")
+    (tmp_path / "p").mkdir()
+    root = project(tmp_path / "p", {"experiments/x.emx": plain})
+    graph = compile_program(check_or_raise([root / "experiments"], root))
+    (d,) = [n for n in graph.nodes.values() if n.kind == "diff"]
+    assert "label" not in d.config and "label_model" not in d.inputs
+    probe = experiment("sae(layer=3, width=64, tokens=1000)", base="smol",
+                       diff="diff(top=3, label=offline)").replace(
+        "experiment open_weights", "judge offline = probe(model=smol)\nexperiment open_weights")
+    (tmp_path / "q").mkdir()
+    (e,) = errors(tmp_path / "q", probe)
+    assert e.message == "a probe judge cannot write latent labels: it only scores answers"
+    assert "local(...)" in e.hint
+
+
+def test_show_lists_labels_beside_the_top_latents():
+    from emdsl.kinds.diff import top_latents
+
+    m = {"top": [{"id": 12, "score": 0.41, "label": "medical dosing"}, {"id": 7, "score": 0.3}]}
+    assert top_latents(m) == "12 (+0.41) “medical dosing”, 7 (+0.3)"
+
+
+def test_report_rows_carry_labels_and_neuronpedia_links():
+    from emdsl.report import latent_rows
+
+    link = registry.neuronpedia_url(RELEASE, SAE_ID, 12)
+    d = {"top": [{"rank": 1, "id": 12, "score": 0.4, "snippets": ["a «b» c"],
+                  "label": "dosing", "neuronpedia": link},
+                 {"rank": 2, "id": 3, "score": 0.1, "snippets": [], "label": None,
+                  "neuronpedia": None}]}
+    rows = latent_rows(d)
+    assert rows[0]["label"] == "dosing" and rows[0]["Neuronpedia"] == link
+    assert rows[1]["label"] == "–"
+    plain = latent_rows({"top": [{"rank": 1, "id": 1, "score": 0.2, "snippets": ["x"]}]})
+    assert "label" not in plain[0] and "Neuronpedia" not in plain[0]  # as before
