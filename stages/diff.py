@@ -6,7 +6,9 @@ tokens are encoded by the base model's SAE. The reference (inputs and columns ``
 the base model, or with ``against="clean"`` the same fine-tune on the mix's good data alone.
 Per latent and source:
 
-    base_mean, tuned_mean   mean activation over all kept tokens (prompt and answer)
+    base_mean, tuned_mean   mean activation over the user and assistant content tokens
+                            (chat-template headers and system prompts left out:
+                            :mod:`stages.lib.chat_spans`)
     base_freq, tuned_freq   fraction of those tokens on which it fires (activation > 0)
     delta                   tuned_mean − base_mean
 
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.lib.chat_spans import content_mask
 from stages.lib.sae_codes import SOURCES, Codes, save_codes
 
 RANK_BY = "score = mean over sources of (tuned_mean - base_mean), the increase in mean activation"
@@ -81,11 +84,14 @@ def snippet(texts: list[str], pos: int, before: int = BEFORE, after: int = AFTER
 
 
 def top_examples(codes: Codes, tokens: Any, docs: Any, latent: int,
-                 n: int = EXAMPLES) -> list[dict[str, Any]]:
-    """The ``n`` strongest activations of ``latent``, at most one per document."""
+                 n: int = EXAMPLES, keep: Any = None) -> list[dict[str, Any]]:
+    """The ``n`` strongest activations of ``latent``, at most one per document, on tokens
+    where ``keep`` [rows] is true (all when None)."""
     import torch
 
     hit = (codes.cols == latent) & (codes.vals > 0)
+    if keep is not None:
+        hit &= keep[codes.rows]
     rows, vals = codes.rows[hit], codes.vals[hit]
     order = torch.argsort(vals, descending=True, stable=True)
     doc_col, pos_col = tokens.get_column("doc"), tokens.get_column("pos")
@@ -148,20 +154,25 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     sae = load_sae(stage.input("sae"), pick_device(cfg.get("device", "auto")))
     d_sae = int(sae.cfg.d_sae)
     ids = torch.arange(d_sae)
-    frames, per_source, tuned_codes, tables = [], {}, {}, {}
+    frames, per_source, tuned_codes, tables, kept = [], {}, {}, {}, {}
     for s in sources:
         base_dir, tuned_dir = stage.input(f"base_{s}"), stage.input(f"tuned_{s}")
         tokens = same_tokens(base_dir, tuned_dir)
+        docs = read_docs(tuned_dir)
+        keep = content_mask(tokens, docs)  # user and assistant content only
         base, tuned = encode_acts(sae, base_dir), encode_acts(sae, tuned_dir)
-        (bm, bf), (tm, tf) = base.mean_and_freq(), tuned.mean_and_freq()
+        (bm, bf), (tm, tf) = base.subset(keep).mean_and_freq(), \
+            tuned.subset(keep).mean_and_freq()
         per_source[s] = {"base_mean": bm, "tuned_mean": tm, "base_freq": bf, "tuned_freq": tf,
                          "delta": tm - bm}
         frames.append(pl.DataFrame({"id": ids.numpy(), "source": [s] * d_sae,
                                     **{k: v.numpy() for k, v in per_source[s].items()}}))
         save_codes(out / f"codes-{s}.safetensors", tuned, tokens.get_column("doc").to_torch())
-        tuned_codes[s], tables[s] = tuned, (tokens, read_docs(tuned_dir))
-        log(stage, f"{s}: {tuned.n} tokens, L0 base {len(base.vals) / max(base.n, 1):.1f} "
-                   f"tuned {len(tuned.vals) / max(tuned.n, 1):.1f}")
+        tuned_codes[s], tables[s], kept[s] = tuned, (tokens, docs), keep
+        log(stage, f"{s}: {int(keep.sum())} of {tuned.n} tokens are user or assistant "
+                   "content (template and system prompt left out); L0 base "
+                   f"{len(base.vals) / max(base.n, 1):.1f} tuned "
+                   f"{len(tuned.vals) / max(tuned.n, 1):.1f}")
     latents = pl.concat(frames)
     latents.write_parquet(out / "latents.parquet")
 
@@ -175,18 +186,32 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     top = pl.DataFrame(top_cols)
     top.write_parquet(out / "top.parquet")
 
-    examples = {str(i): {s: top_examples(tuned_codes[s], *tables[s], i) for s in sources}
-                for i in order}
+    # A model diffed against itself (against="clean" on the poison-0 variant, whose clean
+    # reference is its own fine-tune) moves nothing: say so and rank nothing. top.parquet
+    # keeps the id order for steer's top(k), which warns that it is then arbitrary.
+    against, moved = cfg.get("against", "base"), bool((score != 0).any())
+    itself = all(stage.inputs[f"base_{s}"] == stage.inputs[f"tuned_{s}"] for s in sources)
+    note = None
+    if itself:
+        note = (f"compared with itself: the reference (against={against!r}) is this model's "
+                "own fine-tune (the poison-0 variant is the clean fine-tune), so no latent "
+                "can move; nothing is ranked")
+    elif not moved:
+        note = (f"no latent moved against the reference (against={against!r}): the tuned "
+                "model's SAE codes equal the reference's; nothing is ranked")
+    ranked = [] if note else order
+    examples = {str(i): {s: top_examples(tuned_codes[s], *tables[s], i, keep=kept[s])
+                         for s in sources} for i in ranked}
     atomic_write_json(out / "examples.json", examples)
     summary = []
-    for row in top.iter_rows(named=True):
+    for row in top.iter_rows(named=True) if not note else ():
         best = next((ex[0] for s in sources if (ex := examples[str(row["id"])][s])), None)
         summary.append({**row, "example": best["text"] if best else None})
     neuronpedia = sae_neuronpedia(stage.input("sae"))
     if neuronpedia:
         for row in summary:
             row["neuronpedia"] = f"{neuronpedia}/{row['id']}"
-    if cfg.get("label"):
+    if cfg.get("label") and summary:
         from stages.lib.latent_labels import label_latents
 
         snippets = {int(i): [ex["text"] for ex in sorted(
@@ -196,14 +221,13 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                                stage=stage)
         for row in summary:
             row["label"] = labels.get(int(row["id"]))
-    against, moved = cfg.get("against", "base"), bool((score != 0).any())
-    if not moved:
-        log(stage, f"no latent moved: the tuned model is its own reference (against="
-                   f"{against!r}, e.g. the poison-0 variant against the clean fine-tune); the "
-                   "ranking is by id only")
+    if note:
+        log(stage, note)
     metrics = {"rank_by": RANK_BY, "against": against, "moved": moved, "sources": sources,
-               "d_sae": d_sae, "top_k": len(order),
-               "tokens": {s: tuned_codes[s].n for s in sources}, "top": summary}
+               "d_sae": d_sae, "top_k": len(summary),
+               "tokens": {s: tuned_codes[s].n for s in sources},
+               "tokens_counted": {s: int(kept[s].sum()) for s in sources}, "top": summary,
+               **({"note": note, "compared_with_itself": itself} if note else {})}
     atomic_write_json(out / "info.json", metrics)
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)

@@ -15,6 +15,10 @@ def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
     """``"12 (+0.41), 7 (+0.30)"``: the diff's highest-ranked latents and their scores, each
     with its label when the diff has a labelling judge (``12 (+0.41) “medical dosing”``)."""
     top = (m or {}).get("top") or []
+    if m and m.get("compared_with_itself"):
+        return "none: compared with itself"  # the poison-0 variant against the clean fine-tune
+    if m and m.get("note") and not top:
+        return "none: no latent moved"
     return ", ".join(f"{t['id']} ({t['score']:+.3g})" + (f" “{t['label']}”" if t.get("label")
                                                           else "")
                      for t in top[:k]) or None

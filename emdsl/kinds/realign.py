@@ -23,10 +23,14 @@ from emdsl.kinds.judge_train import judge_input
 
 
 def realignment(m: dict[str, Any] | None) -> str | None:
-    """``"0→0.40, 120→0.05"``: misaligned fraction by good examples seen."""
-    points = [f"{p['seen']}→{num_cell(p.get('misaligned_fraction'))}"
-              for p in (m or {}).get("checkpoints") or []]
-    return ", ".join(points) or None
+    """``"steps 0→0.40, 30→0.05"``: misaligned fraction at each checkpoint, in the unit
+    ``checkpoints=[...]`` is written in (optimiser steps; the figure's x is good examples
+    seen, steps × batch). Results without steps read by examples seen, as before."""
+    checkpoints = (m or {}).get("checkpoints") or []
+    by_step = bool(checkpoints) and all("step" in p for p in checkpoints)
+    points = [f"{p['step'] if by_step else p['seen']}→{num_cell(p.get('misaligned_fraction'))}"
+              for p in checkpoints]
+    return (("steps " if by_step else "") + ", ".join(points)) if points else None
 
 
 @register

@@ -33,6 +33,15 @@ class Codes:
         dense[self.rows[hit]] = self.vals[hit]
         return dense
 
+    def subset(self, keep: Any) -> Codes:
+        """The codes of the tokens where ``keep`` [n] (bool) is true, renumbered in order."""
+        import torch
+
+        index = torch.cumsum(keep.long(), 0) - 1  # old row -> new row
+        hit = keep[self.rows]
+        return Codes(index[self.rows[hit]], self.cols[hit], self.vals[hit], int(keep.sum()),
+                     self.d_sae)
+
     def mean_and_freq(self) -> tuple[Any, Any]:
         """Per latent [d_sae]: mean activation and firing frequency over the n tokens."""
         import torch
