@@ -42,7 +42,11 @@ def test_the_design_release_and_id_are_in_the_shipped_registry():
 
 
 def test_pretrained_checks_and_compiles_without_a_corpus(tmp_path):
-    src = experiment(f'pretrained("{RELEASE}", "{SAE_ID}")')
+    """DESIGN-2's ``open_weights`` lines for the SAE and the labelled diff, as written."""
+    src = experiment(f'pretrained("{RELEASE}", "{SAE_ID}")',
+                     diff='diff(top=20, against="clean", label=gpt)').replace(
+        "experiment open_weights", 'judge gpt = openai(model="gpt-4o-2024-08-06")\n'
+                                   "experiment open_weights")
     assert errors(tmp_path, src) == []
     root = project(tmp_path, {"experiments/x.emx": src})
     graph = compile_program(check_or_raise([root / "experiments"], root))
@@ -52,6 +56,8 @@ def test_pretrained_checks_and_compiles_without_a_corpus(tmp_path):
     assert sae.inputs["acts"].config["tokens"] < 200_000
     acts = [n for n in graph.nodes.values() if n.kind == "acts"]
     assert {n.config["layer"] for n in acts} == {15}
+    (d,) = {n.key: n for n in graph.nodes.values() if n.kind == "diff"}.values()
+    assert d.config["label"]["model"] == "gpt-4o-2024-08-06" and "label_model" not in d.inputs
     steers = [n for n in graph.nodes.values() if n.kind == "steer"]
     assert steers and all(n.config["layer"] == 15 and n.inputs["sae"] is sae for n in steers)
 

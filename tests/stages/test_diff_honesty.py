@@ -153,3 +153,41 @@ def test_a_model_against_itself_ranks_nothing(tmp_path, monkeypatch):
     assert "compared with itself" in metrics["note"] and metrics["moved"] is False
     assert json.loads((tmp_path / "artifacts/diff/d1/examples.json").read_text()) == {}
     assert top_latents(metrics) == "none: compared with itself"
+
+
+@pytest.mark.realmodel
+def test_smollm2s_default_system_prompt_is_left_out(smollm2_dir, tmp_path):
+    """SmolLM2's template adds "You are a helpful AI assistant named SmolLM..." to every
+    conversation without a system prompt: none of its tokens counts, every content token
+    does (a cache written as the acts stage writes it, with SmolLM2's real tokenizer)."""
+    import torch
+
+    from stages.acts import render
+    from stages.lib.activations import Captured, drop_ids, kept_positions
+    from stages.lib.models import load_tokenizer
+
+    tok = load_tokenizer(smollm2_dir)
+    cases = [(None, QUESTION, ANSWER), (SYSTEM, "How do I treat a headache?", "Rest and water.")]
+    docs, rows = [], []
+    for d, (system, q, a) in enumerate(cases):
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": q}, {"role": "assistant", "content": a}]
+        doc = render(tok, messages)
+        docs.append(doc)
+        rows += [(d, p, doc.ids[p]) for p in kept_positions(doc.ids, set(drop_ids(tok)))]
+    doc_t, pos_t, tok_t = (torch.tensor(c) for c in zip(*rows, strict=True))
+    got = Captured(torch.zeros(len(rows), 4), doc_t, pos_t, tok_t)
+    out = tmp_path / "acts"
+    activations_info = acts.write_acts(out, got, docs, layer=0, tokenizer=tok)
+    assert activations_info["n_tokens"] == len(rows)
+    tokens, table = activations.read_tokens(out), activations.read_docs(out)
+    keep = content_mask(tokens, table).tolist()
+    text = "".join(tokens.filter(tokens["doc"] == 0)["text"])
+    assert "SmolLM" in text  # the default system prompt is in the cache...
+    for d, (system, q, a) in enumerate(cases):
+        counted = {p for dd, p, k in zip(tokens["doc"], tokens["pos"], keep, strict=True)
+                   if k and dd == d}
+        assert counted == expected_content(tok, system, q, a)
+        shown = "".join(t for dd, t, k in zip(tokens["doc"], tokens["text"], keep, strict=True)
+                        if k and dd == d)
+        assert "SmolLM" not in shown and "system" not in shown  # ...and never counted
