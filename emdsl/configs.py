@@ -622,7 +622,7 @@ class PretrainedSae(Config):
     """An SAE from sae-lens's registry of pretrained SAEs (``release``, then the SAE's
     ``id`` in it), checked offline against the registry that ships with sae-lens and loaded
     from the Hugging Face hub at run time by sae-lens's own loader. ``layer`` is read from
-    the registry's hook (leave it out; given, it must agree)."""
+    the registry's hook (leave it out; written, it must agree)."""
 
     release: str
     id: str
@@ -638,9 +638,8 @@ class PretrainedSae(Config):
         hook = reg.registry_hook(self.release, self.id)
         if hook.problem():
             raise ValueError(f"SAE `{self.id}` of `{self.release}`: {hook.problem()}")
-        if self.layer is not None and self.layer != hook.layer:
-            raise ValueError(f"layer {self.layer}, but SAE `{self.id}` of `{self.release}` "
-                             f"reads layer {hook.layer}; leave `layer` out")
+        # Always the registry's: a sweep over ``id`` rebuilds with the old id's layer (a
+        # layer written in the file that disagrees is refused by the checker, at the call).
         self.layer = hook.layer
 
 

@@ -183,3 +183,20 @@ def test_report_rows_carry_labels_and_neuronpedia_links():
     assert rows[1]["label"] == "–"
     plain = latent_rows({"top": [{"rank": 1, "id": 1, "score": 0.2, "snippets": ["x"]}]})
     assert "label" not in plain[0] and "Neuronpedia" not in plain[0]  # as before
+
+
+def test_a_sweep_over_the_id_follows_each_ids_layer(tmp_path):
+    src = experiment(f'pretrained("{RELEASE}", "{SAE_ID}")').replace(
+        "  steer = ", '  sweep sae.id = ["resid_post_layer_15_trainer_1", '
+                     '"resid_post_layer_19_trainer_1"]\n  steer = ')
+    root = project(tmp_path, {"experiments/x.emx": src})
+    graph = compile_program(check_or_raise([root / "experiments"], root))
+    saes = sorted(n.config["layer"] for n in graph.nodes.values() if n.kind == "sae")
+    assert saes == [15, 19]
+    diff_layers = sorted({n.inputs["tuned_eval"].config["layer"]
+                          for n in graph.nodes.values() if n.kind == "diff"})
+    assert diff_layers == [15, 19]
+    # A layer written by hand must agree with the registry's.
+    (tmp_path / "w").mkdir()
+    (d,) = errors(tmp_path / "w", experiment(f'pretrained("{RELEASE}", "{SAE_ID}", layer=14)'))
+    assert d.message == f"layer 14, but SAE `{SAE_ID}` reads layer 15"
