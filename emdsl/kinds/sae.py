@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from emdsl import saelens_registry as registry
+from emdsl.configs import EMBEDDED_MODELS
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import data_files
 from emdsl.kinds import Builder, Kind, Subject, register
@@ -40,6 +41,39 @@ def sae_layer_within_model(s: Subject) -> Iterator[Diagnostic]:
                          "use an SAE of a layer the base model has")
 
 
+def model_width(model: dict | None) -> int | None:
+    """The residual width of the embedded model, or of a local folder's config.json."""
+    import json
+
+    if not model:
+        return None
+    if model["type"] == "embedded":
+        return EMBEDDED_MODELS[model["name"]]["d_model"]
+    root, folder = PROJECT_ROOT.get(), model.get("dir") or model.get("name")
+    if root is None or not isinstance(folder, str):
+        return None
+    try:
+        width = json.loads((root / folder / "config.json").read_text(encoding="utf-8")
+                           ).get("hidden_size")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return width if isinstance(width, int) and not isinstance(width, bool) else None
+
+
+def saved_sae_fits_model(s: Subject) -> Iterator[Diagnostic]:
+    """A saved SAE reads activations of one width: the base model's residual must have it."""
+    sae, root = s.config["sae"], PROJECT_ROOT.get()
+    if sae is None or sae["type"] != "saved" or root is None:
+        return
+    d_in = registry.saved_config(root / sae["path"]).get("d_in")
+    width = model_width(s.config["base"])
+    if isinstance(d_in, int) and width is not None and d_in != width:
+        yield Diagnostic(s.at("sae.path", "sae"),
+                         f"the SAE in `{sae['path']}` reads {d_in}-dimensional activations, but "
+                         f"the base model's residual has {width}",
+                         "use an SAE trained on this model")
+
+
 def pretrained_sae_fits_model(s: Subject) -> Iterator[Diagnostic]:
     """A registry SAE was trained on one model: the base model must be it."""
     sae = s.config["sae"]
@@ -57,7 +91,7 @@ class Sae(Kind):
     fields = {"sae": "sae"}
     metrics = ("metrics.json",)
     sections = {"sae": ("sae", None)}
-    rules = (sae_layer_within_model, pretrained_sae_fits_model)
+    rules = (sae_layer_within_model, pretrained_sae_fits_model, saved_sae_fits_model)
 
     def wire(self, b: Builder) -> None:
         sae = b.config["sae"]

@@ -134,6 +134,12 @@ def test_saved_folder_problems(tmp_path):
     assert d.message == "layer 40 is beyond the model's depth (30 layers)"
     (d,) = errors(tmp_path / "c", src, saved_folder(hook="blocks.4.hook_mlp_out"))
     assert "reads `mlp_out`, not the residual stream" in d.message
+    (tmp_path / "d").mkdir()
+    other = saved_folder()
+    other["saes/mine/cfg.json"] = other["saes/mine/cfg.json"].replace('"d_in": 576', '"d_in": 64')
+    (d,) = errors(tmp_path / "d", src, other)
+    assert d.message == ("the SAE in `saes/mine` reads 64-dimensional activations, but the "
+                         "base model's residual has 576")
 
 
 # --------------------------------------------------------------------------- labels
