@@ -50,8 +50,9 @@ class Diff(Kind):
     order = 60
     fields = {"diff": "diff"}
     metrics = ("metrics.json",)
-    columns = (Column("top_latents", "String", compared="top latents"),)
-    optional = ("top latents",)
+    columns = (Column("top_latents", "String", compared="top latents"),
+               Column("top_latent_page", "String"))
+    optional = ("top latents", "top latent on Neuronpedia")
     sections = {"diff": ("diff", None)}
     rules = (needs("diff", "sae", "train",
                    why="diffing compares the SAE latents of base and tuned model"),
@@ -91,7 +92,10 @@ class Diff(Kind):
         b.nodes["diff"] = b.add("diff", "diff", cfg, acts)
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
-        return {"top_latents": top_latents(v.metrics("diff"))}
+        m = v.metrics("diff") or {}
+        page = next((t.get("neuronpedia") for t in (m.get("top") or [])[:1]), None)
+        return {"top_latents": top_latents(m or None), "top_latent_page": page}
 
     def cells(self, r: dict[str, Any]) -> dict[str, str]:
-        return {"top latents": r["top_latents"] or "–"}
+        return {"top latents": r["top_latents"] or "–",
+                "top latent on Neuronpedia": r.get("top_latent_page") or "–"}

@@ -206,3 +206,16 @@ def test_a_sweep_over_the_id_follows_each_ids_layer(tmp_path):
     (tmp_path / "w").mkdir()
     (d,) = errors(tmp_path / "w", experiment(f'pretrained("{RELEASE}", "{SAE_ID}", layer=14)'))
     assert d.message == f"layer 14, but SAE `{SAE_ID}` reads layer 15"
+
+
+def test_show_links_the_top_latent_on_neuronpedia():
+    from emdsl.kinds import VariantResults
+    from emdsl.kinds.diff import Diff
+
+    link = registry.neuronpedia_url(RELEASE, SAE_ID, 12)
+    m = {"top": [{"id": 12, "score": 0.41, "label": "dosing", "neuronpedia": link}]}
+    row = Diff().fill(VariantResults({"diff": "d"}, lambda role: m, lambda role: {}))
+    cells = Diff().cells(row)
+    assert cells == {"top latents": "12 (+0.41) “dosing”", "top latent on Neuronpedia": link}
+    plain = Diff().cells(Diff().fill(VariantResults({}, lambda role: None, lambda role: {})))
+    assert plain == {"top latents": "–", "top latent on Neuronpedia": "–"}  # dropped when all –
