@@ -27,8 +27,12 @@ Outputs (``out``):
                               in a window of text around it
     codes-<source>.safetensors  the tuned model's SAE codes of every token, sparse (rows,
                               cols, vals) + each token's doc: the detector's per-token input
-``results/metrics.json``: the ranking statistic, token counts, the top latents with their
-best example.
+``results/metrics.json``: the ranking statistic, token counts (all, and counted), the top
+latents with their best example, and, when there are, their labels (``label=JUDGE``:
+:mod:`stages.lib.latent_labels`) and Neuronpedia pages (a registry SAE's). A model diffed
+against itself (the same acts stage on both sides: the poison-0 variant against the clean
+fine-tune) or one where no latent moved ranks nothing: ``top`` is empty and ``note`` says
+why; top.parquet keeps the id order for steer's ``top(k)``, which warns.
 """
 
 from __future__ import annotations

@@ -23,6 +23,12 @@ Output: ``out`` is an sae-lens folder (``cfg.json`` + ``sae_weights.safetensors`
 ``sae_lens.SAE.load_from_disk(out)`` loads it) plus ``info.json`` (layer, the residual's
 mean norm that steering scales by, the split, the metrics). ``results/metrics.json``:
 held-out FVU, L0, dead fraction.
+
+``pretrained(release, id)`` and ``saved(path)`` (config ``type``) train nothing
+(:func:`run_loaded`): the SAE is loaded by sae-lens (``SAE.from_pretrained(release, id)``
+from the hub; ``SAE.load_from_disk`` for a project folder), its ``hook_name`` checked
+against the layer and its ``d_in`` against the model's residual, and the same ``out`` is
+written; ``acts`` is then a small corpus cache, for the mean norm and the FVU/L0 reported.
 """
 
 from __future__ import annotations
