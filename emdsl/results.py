@@ -155,24 +155,16 @@ def collect(source: Source, files: list[str] | None = None,
     found = variants(params, files)
     wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
     source.read_many([p for p in wanted if p])
-    configs = params.get("stages") or {}
     columns = table_columns()
     stale = stale_stages(source, params)
 
     rows, counts = [], []
     for file, exp, label, entry in found:
         stages = entry.get("stages") or {}
-
-        def metrics(role: str, stages: dict[str, str] = stages) -> dict[str, Any] | None:
-            path = metrics_path(params, stages.get(role))
-            return source.json(path) if path else None
-
-        def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
-            return (configs.get(stages.get(role)) or {}).get("config") or {}
-
+        seen = variant_results(source, params, entry)
+        metrics = seen.metrics
         row = {"file": file, "experiment": exp, "variant": label,
                "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
-        seen = VariantResults(stages, metrics, config)
         for kind in all_kinds():
             row.update(kind.fill(seen))
         row["stale"] = staleness(stages, stale)
@@ -181,6 +173,22 @@ def collect(source: Source, files: list[str] | None = None,
             ("tuned", "judge_tuned" if "judge_tuned" in stages else "judge_base"),
             ("base", "judge_base"))})
     return pool_seeds(rows, counts) if pooled else rows
+
+
+def variant_results(source: Source, params: dict[str, Any], entry: dict[str, Any]
+                    ) -> VariantResults:
+    """What the kinds read of one variant (its params.yaml ``entry``): its stages' metrics
+    files and configs, by role."""
+    stages, configs = entry.get("stages") or {}, params.get("stages") or {}
+
+    def metrics(role: str) -> dict[str, Any] | None:
+        path = metrics_path(params, stages.get(role))
+        return source.json(path) if path else None
+
+    def config(role: str) -> dict[str, Any]:
+        return (configs.get(stages.get(role)) or {}).get("config") or {}
+
+    return VariantResults(stages, metrics, config)
 
 
 def _counts(m: dict[str, Any] | None) -> tuple[int, int] | None:
