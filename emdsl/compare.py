@@ -4,8 +4,9 @@ Both sides are read with ``emdsl.results.Source`` (git-tracked metrics and param
 cache pull). A variant is matched by (file, experiment, variant label); one present on one
 side only is ``added`` or ``removed``. A change in the misaligned fraction is flagged
 significant when the two 95% intervals do not overlap (a seeded study's: the intervals
-pooled over seeds, ``emdsl.pooling``; the seeds of a variant are one row). The params that differ are found by
-comparing each of the variant's stage configs between the two params.yaml files.
+pooled over seeds, ``emdsl.pooling``; the seeds of a variant are one row). The params that
+differ are found by comparing each of the variant's stage configs between the two
+params.yaml files.
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ def _current(r: dict[str, Any], side: str) -> str:
     """One side's misaligned fraction, marked when its results are not what its params and
     code would give (so an old number next to a new param never reads as "no effect")."""
     cell = with_ci(r[f"misaligned_{side}"], r[f"ci_low_{side}"], r[f"ci_high_{side}"])
+    if r.get(f"seeds_{side}"):
+        cell += f" ({r[f'seeds_{side}']} seeds" + (
+            ", ⚠ disagree)" if r.get(f"seeds_disagree_{side}") else ")")
     stale = r[f"stale_{side}"]
     return cell if not stale else f"{cell} ⚠ not current ({stale})"
 

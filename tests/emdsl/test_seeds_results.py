@@ -91,6 +91,10 @@ def test_diff_is_significant_only_by_the_pooled_interval(seeded):
     # ... but two seeds that disagree this much are no evidence of it
     assert r["significant"] is False
     assert records["poison=0.0"]["status"] == "unchanged"
+    md = emx_inline("diff", "HEAD~1", "HEAD", cwd=seeded).stdout
+    line = next(x for x in md.splitlines() if "| poison=1.0 |" in x)
+    assert "(2 seeds)" in line and "(2 seeds, ⚠ disagree)" in line and "⚠ |" not in line
+    assert "significant" not in md.splitlines()[0]
 
 
 def test_report_pools(seeded, tmp_path):
