@@ -3,8 +3,10 @@
 Both sides are read with ``emdsl.results.Source`` (git-tracked metrics and params.yaml, no
 cache pull). A variant is matched by (file, experiment, variant label); one present on one
 side only is ``added`` or ``removed``. A change in the misaligned fraction is flagged
-significant when the two 95% intervals do not overlap. The params that differ are found by
-comparing each of the variant's stage configs between the two params.yaml files.
+significant when the two 95% intervals do not overlap (a seeded study's: the intervals
+pooled over seeds, ``emdsl.pooling``; the seeds of a variant are one row). The params that
+differ are found by comparing each of the variant's stage configs between the two
+params.yaml files.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ import json
 from typing import Any
 
 from emdsl.kinds import all_kinds
-from emdsl.results import KEY, Source, collect, markdown, num_cell, variants, with_ci
+from emdsl.results import (
+    KEY,
+    SEED_AXIS,
+    Source,
+    collect,
+    markdown,
+    num_cell,
+    unseeded_label,
+    variants,
+    with_ci,
+)
 
 MAX_PARAMS = 6  # param changes listed per variant in Markdown; the rest are counted
 
@@ -71,6 +83,31 @@ def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool | None:
 
 
 HEADLINE = ("misaligned", "ci_low", "ci_high", "coherent", "n", "n_judged", "stale")
+# A seeded study's rows are pooled over seeds; its ci_low/ci_high, which decide `significant`,
+# are the pooled (cluster) interval. These say how it was pooled, on each side.
+POOLED = ("seeds", "naive_ci_low", "naive_ci_high", "seed_sd", "seeds_disagree")
+
+
+def pooled_entries(params: dict[str, Any], files: list[str] | None
+                   ) -> dict[tuple[str, str, str], dict[Any, dict[str, Any]]]:
+    """(file, experiment, variant as pooled) -> {seed (None unseeded): its params entry}."""
+    out: dict[tuple[str, str, str], dict[Any, dict[str, Any]]] = {}
+    for f, e, v, x in variants(params, files):
+        seed = (x.get("axes") or {}).get(SEED_AXIS)
+        label = v if seed is None else unseeded_label(v)
+        out.setdefault((f, e, label), {})[seed] = x
+    return out
+
+
+def pooled_changes(pa: dict[str, Any], a: dict[Any, dict[str, Any]], pb: dict[str, Any],
+                   b: dict[Any, dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+    """The param changes of every seed present on both sides, each path once."""
+    seen: dict[str, tuple[str, Any, Any]] = {}
+    for seed in [s for s in a if s in b] or [next(iter(a))]:
+        for change in param_changes(variant_params(pa, a[seed]),
+                                    variant_params(pb, b.get(seed) or next(iter(b.values())))):
+            seen.setdefault(change[0], change)
+    return [seen[k] for k in sorted(seen)]
 
 
 def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[str, Any]]:
@@ -78,8 +115,7 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
     rows_a = {tuple(r[k] for k in KEY): r for r in collect(a, files)}
     rows_b = {tuple(r[k] for k in KEY): r for r in collect(b, files)}
     pa, pb = a.params(), b.params()
-    entries_a = {(f, e, v): x for f, e, v, x in variants(pa, files)}
-    entries_b = {(f, e, v): x for f, e, v, x in variants(pb, files)}
+    entries_a, entries_b = pooled_entries(pa, files), pooled_entries(pb, files)
     out, other = [], compared()
     # B's order (params.yaml's: sweep order), then what only A has, grouped by experiment.
     keys = sorted([*rows_b, *(k for k in rows_a if k not in rows_b)], key=lambda k: k[:2])
@@ -87,15 +123,15 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
         ra, rb = rows_a.get(key), rows_b.get(key)
         rec: dict[str, Any] = {**dict(zip(KEY, key, strict=True)), "status": None}
         for side, r in (("a", ra), ("b", rb)):
-            for col in (*HEADLINE, *other):
+            for col in (*HEADLINE, *POOLED, *other):
                 rec[f"{col}_{side}"] = r[col] if r else None
         rec["delta"] = (rb["misaligned"] - ra["misaligned"]
                         if ra and rb and None not in (ra["misaligned"], rb["misaligned"])
                         else None)
         ok = overlap(ra, rb) if ra and rb else None
         rec["significant"] = ok is False
-        changes = (param_changes(variant_params(pa, entries_a[key]),
-                                 variant_params(pb, entries_b[key])) if ra and rb else [])
+        changes = (pooled_changes(pa, entries_a[key], pb, entries_b[key])
+                   if ra and rb else [])
         rec["params_changed"] = [{"param": p, "a": x, "b": y} for p, x, y in changes]
         rec["other_changed"] = [c for c in other if ra and rb and ra[c] != rb[c]]
         if ra is None:
@@ -117,7 +153,9 @@ def summary_line(a: Source, b: Source, records: list[dict[str, Any]]) -> str:
     sig = sum(r["significant"] for r in records)
     parts = [f"{n} {s}" for s, n in sorted(counts.items())]
     if sig:
-        parts.append(f"{sig} significant (95% intervals do not overlap)")
+        pooled = any(r["seeds_a"] or r["seeds_b"] for r in records)
+        parts.append(f"{sig} significant (95% intervals"
+                     + (", pooled over seeds," if pooled else "") + " do not overlap)")
     return (f"**{a.label} → {b.label}**: {len(records)} variants; "
             + (", ".join(parts) if parts else "none"))
 
@@ -145,6 +183,9 @@ def _current(r: dict[str, Any], side: str) -> str:
     """One side's misaligned fraction, marked when its results are not what its params and
     code would give (so an old number next to a new param never reads as "no effect")."""
     cell = with_ci(r[f"misaligned_{side}"], r[f"ci_low_{side}"], r[f"ci_high_{side}"])
+    if r.get(f"seeds_{side}"):
+        cell += f" ({r[f'seeds_{side}']} seeds" + (
+            ", ⚠ disagree)" if r.get(f"seeds_disagree_{side}") else ")")
     stale = r[f"stale_{side}"]
     return cell if not stale else f"{cell} ⚠ not current ({stale})"
 

@@ -137,3 +137,32 @@ def detector(curves: Curves) -> bytes | None:
     more = right.get_legend_handles_labels()
     ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=8)
     return _png(fig)
+
+
+def failure_map(variants: list[str], features: list[str],
+                values: list[list[float | None]]) -> bytes | None:
+    """Heatmap: each variant's (rows, in clustering order) activation shift per latent or
+    direction (columns); blank where a feature is not in a variant's signature."""
+    if not variants or not features:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    grid = np.array([[np.nan if x is None else x for x in row] for row in values], dtype=float)
+    bound = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+    bound = bound or 1.0
+    width = min(16.0, 3.0 + 0.35 * len(features))
+    height = min(14.0, 1.8 + 0.32 * len(variants))
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#eeeeee")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-bound, vmax=bound,
+                      aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(features)), features, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(variants)), variants, fontsize=8)
+    ax.set_title("failure-mode map: activation shift per variant (rows clustered)",
+                 fontsize=11)
+    fig.colorbar(image, ax=ax, label="shift (tuned − reference)", shrink=0.8)
+    return _png(fig)

@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 
 from emdsl import configs
+from emdsl.check.sweeps import MAX_SEEDS, SEEDS
 from emdsl.kinds import experiment_fields
 
 ROLE_TITLES = {
@@ -88,6 +89,8 @@ def reference() -> str:
     out.append("|---|---|")
     for name, role in experiment_fields().items():
         out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "") + " |")
+    out.append(f"| `{SEEDS}` | an int, 1 to {MAX_SEEDS} (default 1): every variant at seeds "
+               "0..N-1 (data order, training, sampling), pooled in the results |")
     return "\n".join(out) + "\n"
 
 

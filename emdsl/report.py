@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from emdsl import plots
+from emdsl import failuremap, plots
 from emdsl.kinds import FigureData, all_kinds
 from emdsl.results import Source, cells, collect, columns, markdown, variants
 
@@ -43,6 +43,8 @@ class Report:
     extremes: list[dict[str, Any]] = field(default_factory=list)
     judges: list[dict[str, Any]] = field(default_factory=list)
     params: str = ""
+    # the failure-mode map (emdsl.failuremap): its PNG and legend rows, when a stage shifts
+    failure_map: tuple[bytes, list[dict[str, Any]]] | None = None
 
 
 # --------------------------------------------------------------------------- gathering
@@ -116,12 +118,34 @@ def build(root: Path, file: str, revs: list[str] | None = None) -> Report:
             seen.add(stage)
             audit = source.json(f"{entry.get('results')}/metrics.json")
             report.judges.append({"stage": stage, "audit": audit})
+    report.failure_map = map_figure(source, file, report.latents)
     used = {s for *_, s in roles}
     report.params = yaml.safe_dump(
         {"experiments": {file: (params.get("experiments") or {}).get(file)},
          "stages": {s: stage_cfg[s] for s in sorted(used) if s in stage_cfg}},
         sort_keys=False, allow_unicode=True, width=100)
     return report
+
+
+MAP_CAPTION = ("Failure-mode map: each variant's activation shift per latent or direction "
+               "(diff and monitor stages; red up, blue down, blank outside a variant's top "
+               "latents), variants ordered by average-linkage clustering of those shifts.")
+
+
+def map_figure(source: Source, file: str, latent_tables: list[dict[str, Any]]
+               ) -> tuple[bytes, list[dict[str, Any]]] | None:
+    """The file's failure-mode map as a PNG and its legend (each latent's label, else its
+    strongest snippet from the cached outs); None when no stage measured a shift."""
+    m = failuremap.failure_map(source, [file])
+    if m.empty:
+        return None
+    png = plots.failure_map(m.variants, m.features, m.values)
+    if png is None:
+        return None
+    snippets = {f"latent {t['id']}": t["snippets"][0]
+                for d in latent_tables for t in d["top"] if t["snippets"]}
+    return png, failuremap.table_rows(m, {**snippets, **{k: v for k, v in m.labels.items()
+                                                         if v and k not in snippets}})
 
 
 def overlaid(sources: list[Source], file: str
@@ -314,6 +338,14 @@ def to_html(report: Report) -> str:
             parts.append(f"<figure id=\"fig-{name}\"><img alt=\"{_esc(caption)}\" "
                          f"src=\"data:image/png;base64,{data}\">"
                          f"<figcaption>{_esc(caption)}</figcaption></figure>")
+    if report.failure_map:
+        png, legend = report.failure_map
+        data = base64.b64encode(png).decode()
+        parts += ["<h2 id=\"failure-map\">Failure-mode map</h2>",
+                  f"<figure id=\"fig-failure_map\"><img alt=\"{_esc(MAP_CAPTION)}\" "
+                  f"src=\"data:image/png;base64,{data}\">"
+                  f"<figcaption>{_esc(MAP_CAPTION)}</figcaption></figure>",
+                  _html_table([{k: str(v) for k, v in r.items()} for r in legend])]
     if report.latents:
         parts.append("<h2>Top latents</h2>")
         for d in report.latents:
@@ -344,6 +376,10 @@ def to_markdown(report: Report) -> str:
         parts += ["", "## Figures", ""]
         parts += [f"![{caption}]({name}.png)\n\n*{caption}*\n" for name, caption, _
                   in report.figures]
+    if report.failure_map:
+        parts += ["", "## Failure-mode map", "", f"![{MAP_CAPTION}](failure_map.png)", "",
+                  f"*{MAP_CAPTION}*", "",
+                  markdown([{k: str(v) for k, v in r.items()} for r in report.failure_map[1]])]
     for d in report.latents:
         parts += ["", f"## Top latents: {d['experiment']} {d['variant']}", "",
                   *([f"**{d['note']}**", ""] if d.get("note") else []),
@@ -371,4 +407,6 @@ def write(report: Report, out: Path) -> Path:
         (tmp / "report.md").write_text(to_markdown(report), encoding="utf-8")
         for name, _, png in report.figures:
             (tmp / f"{name}.png").write_bytes(png)
+        if report.failure_map:
+            (tmp / "failure_map.png").write_bytes(report.failure_map[0])
     return out / "index.html"

@@ -16,6 +16,7 @@ import yaml
 
 from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
+from emdsl.pooling import pool
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
@@ -24,6 +25,16 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml ca
 WORKSPACE = "workspace"
 
 KEY = ["file", "experiment", "variant"]
+
+# ``seeds = N``: a seeded study's rows are pooled over the implicit ``seed`` axis, one row per
+# variant (``pool_seeds``); these columns say how (None in a row that is not pooled).
+SEED_AXIS = "seed"
+POOLED_COLUMNS = {"seeds": "Int64", "naive_ci_low": "Float64", "naive_ci_high": "Float64",
+                  "seed_sd": "Float64", "seed_spread": "Float64", "seeds_p": "Float64",
+                  "seeds_disagree": "Boolean", "per_seed": "String"}
+# Row keys besides the variant that tell rows apart (several evals, checkpoints): pooled
+# separately when present.
+GROUP_EXTRA = ("eval", "step")
 
 
 class ResultsError(Exception):
@@ -135,41 +146,163 @@ def metrics_path(params: dict[str, Any], stage: str | None) -> str | None:
     return f"{entry['results']}/metrics.json"
 
 
-def collect(source: Source, files: list[str] | None = None) -> list[dict[str, Any]]:
+def collect(source: Source, files: list[str] | None = None,
+            pooled: bool = True) -> list[dict[str, Any]]:
     """One row (see ``kinds.result_columns``) per variant of the experiments in ``files``
-    (None: all); each stage kind fills its own columns."""
+    (None: all); each stage kind fills its own columns. A seeded study's variants are
+    pooled over their seeds (``pool_seeds``) unless ``pooled`` is False."""
     params = source.params()
     found = variants(params, files)
     wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
     source.read_many([p for p in wanted if p])
-    configs = params.get("stages") or {}
     columns = table_columns()
     stale = stale_stages(source, params)
 
-    rows = []
+    rows, counts = [], []
     for file, exp, label, entry in found:
         stages = entry.get("stages") or {}
-
-        def metrics(role: str, stages: dict[str, str] = stages) -> dict[str, Any] | None:
-            path = metrics_path(params, stages.get(role))
-            return source.json(path) if path else None
-
-        def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
-            return (configs.get(stages.get(role)) or {}).get("config") or {}
-
+        seen = variant_results(source, params, entry)
+        metrics = seen.metrics
         row = {"file": file, "experiment": exp, "variant": label,
                "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
-        seen = VariantResults(stages, metrics, config)
         for kind in all_kinds():
             row.update(kind.fill(seen))
         row["stale"] = staleness(stages, stale)
         rows.append({c: row.get(c) for c in columns})
-    return rows
+        counts.append({who: _counts(metrics(role)) for who, role in (
+            ("tuned", "judge_tuned" if "judge_tuned" in stages else "judge_base"),
+            ("base", "judge_base"))})
+    return pool_seeds(rows, counts) if pooled else rows
+
+
+def variant_results(source: Source, params: dict[str, Any], entry: dict[str, Any]
+                    ) -> VariantResults:
+    """What the kinds read of one variant (its params.yaml ``entry``): its stages' metrics
+    files and configs, by role."""
+    stages, configs = entry.get("stages") or {}, params.get("stages") or {}
+
+    def metrics(role: str) -> dict[str, Any] | None:
+        path = metrics_path(params, stages.get(role))
+        return source.json(path) if path else None
+
+    def config(role: str) -> dict[str, Any]:
+        return (configs.get(stages.get(role)) or {}).get("config") or {}
+
+    return VariantResults(stages, metrics, config)
+
+
+def _counts(m: dict[str, Any] | None) -> tuple[int, int] | None:
+    """(misaligned, judged) answers of a judge's metrics; None when unknown."""
+    m = m or {}
+    k, n = m.get("misaligned"), m.get("n_judged")
+    if n is None or (k is None and m.get("misaligned_fraction") is None):
+        return None
+    return (int(k) if k is not None else round(m["misaligned_fraction"] * n)), int(n)
+
+
+def unseeded_label(label: str) -> str:
+    """A seeded variant's label without its seed (the axis is last): ``poison=0.5``."""
+    head, _, last = label.rpartition(",")
+    if not last.startswith(f"{SEED_AXIS}="):
+        return label
+    return head or "default"  # a variant with no other axis: as params.yaml names it
+
+
+def pool_seeds(rows: list[dict[str, Any]], counts: list[dict[str, Any]] | None = None
+               ) -> list[dict[str, Any]]:
+    """Rows of a seeded study pooled: one per variant and eval over its seeds, with the
+    fraction over all answers, the cluster interval (``emdsl.pooling``) as ``ci_low`` /
+    ``ci_high``, the naive one, the per-seed fractions (``per_seed``, JSON), their spread and
+    whether the seeds disagree. The base model's rate is pooled the same way; the other
+    kinds' columns (latents, steering ...) are seed 0's. Rows without seeds pass unchanged."""
+    counts = counts or [{} for _ in rows]
+    groups: dict[tuple, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    order: list[Any] = []
+    for r, c in zip(rows, counts, strict=True):
+        axes = json.loads(r["axes"] or "{}")
+        if SEED_AXIS not in axes:
+            order.append(r)
+            continue
+        rest = json.dumps({k: v for k, v in axes.items() if k != SEED_AXIS}, sort_keys=True)
+        key = (r["file"], r["experiment"], unseeded_label(r["variant"]), rest,
+               *(json.dumps(r.get(x), sort_keys=True, default=str) for x in GROUP_EXTRA))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((r, c))
+    return [x if isinstance(x, dict) else _pooled_row(x[2], x[3], groups[x]) for x in order]
+
+
+def _seed_counts(members: list[tuple[dict[str, Any], dict[str, Any]]], who: str
+                 ) -> list[tuple[int, int]] | None:
+    """Each seed's (misaligned, judged) answers of the tuned (headline) or base model."""
+    out = []
+    for r, c in members:
+        found = c.get(who)
+        if found is None and who == "tuned" and None not in (r["misaligned"], r["n_judged"]):
+            found = (round(r["misaligned"] * r["n_judged"]), r["n_judged"])
+        if found is None:
+            return None
+        out.append(found)
+    return out
+
+
+def _pooled_row(label: str, axes: str, members: list[tuple[dict[str, Any], dict[str, Any]]]
+                ) -> dict[str, Any]:
+    members = sorted(members, key=lambda m: json.loads(m[0]["axes"])[SEED_AXIS])
+    rows = [r for r, _ in members]
+    out = {**rows[0], "variant": label, "axes": axes, "seeds": len(rows)}
+    head = _seed_counts(members, "tuned")
+    if head is not None:
+        p = pool(head)
+        out.update(misaligned=p.fraction, ci_low=p.ci_low, ci_high=p.ci_high,
+                   naive_ci_low=p.naive_low, naive_ci_high=p.naive_high, seed_sd=p.sd,
+                   seed_spread=p.spread, seeds_p=p.p_value, seeds_disagree=p.disagree)
+        judged = sum(n for _, n in head)
+        coherent = [(r["coherent"], n) for r, (_, n) in zip(rows, head, strict=True)]
+        out["coherent"] = (sum(c * n for c, n in coherent) / judged
+                           if judged and all(c is not None for c, _ in coherent) else None)
+    else:
+        out.update(misaligned=None, ci_low=None, ci_high=None)
+    for col in ("n", "n_judged", "missing"):
+        values = [r.get(col) for r in rows]
+        out[col] = sum(values) if values and all(v is not None for v in values) else None
+    base = _seed_counts(members, "base")
+    if base is not None and "base_misaligned" in out:
+        b = pool(base)
+        out.update(base_misaligned=b.fraction, base_ci_low=b.ci_low, base_ci_high=b.ci_high)
+    stale = {json.loads(r["axes"])[SEED_AXIS]: r.get("stale") for r in rows}
+    if len(set(stale.values())) == 1:
+        out["stale"] = next(iter(stale.values()))
+    else:
+        out["stale"] = "; ".join(f"seed {s}: {why}" for s, why in stale.items() if why)
+    out["per_seed"] = json.dumps([
+        {"seed": json.loads(r["axes"])[SEED_AXIS], "variant": r["variant"],
+         **{c: r.get(c) for c in ("misaligned", "ci_low", "ci_high", "coherent", "n",
+                                  "n_judged", "base_misaligned", "base_ci_low",
+                                  "base_ci_high", "stale")}} for r in rows])
+    return out
+
+
+def seeds_cell(r: dict[str, Any]) -> str:
+    """How a pooled row's seeds read: each seed's fraction, their spread, the naive interval
+    (answers as independent) beside the cluster one the table shows, and a flag."""
+    if not r.get("seeds"):
+        return "–"
+    per = [s["misaligned"] for s in json.loads(r["per_seed"])]
+    text = f"{r['seeds']}: " + ", ".join(num_cell(x) for x in per)
+    if r.get("seed_sd") is not None:
+        text += f" (sd {r['seed_sd']:.2f})"
+    if r.get("naive_ci_low") is not None:
+        text += f"; naive [{r['naive_ci_low']:.2f}, {r['naive_ci_high']:.2f}]"
+    if r.get("seeds_disagree"):
+        text += f" ⚠ seeds disagree (χ² p={r['seeds_p']:.2g})"
+    return text
 
 
 def table_columns() -> dict[str, str]:
     """Every kind's columns, then whether the row's results are current."""
-    return {**result_columns(), "stale": "String"}
+    return {**result_columns(), "stale": "String", **POOLED_COLUMNS}
 
 
 def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:
@@ -194,19 +327,22 @@ def table(source: Source, files: list[str] | None = None):
 
 # --------------------------------------------------------------------------- rendering
 
+SEEDS_COLUMN = "seeds: per-seed misaligned"
+
 
 def cells(r: dict[str, Any]) -> dict[str, str]:
     """A row as the human table shows it: each kind's cells, in kind order."""
     out = {"experiment": r["experiment"], "variant": r["variant"]}
     for kind in all_kinds():
         out.update(kind.cells(r))
+    out[SEEDS_COLUMN] = seeds_cell(r)
     out["⚠ not current"] = r.get("stale") or "–"
     return out
 
 
 def columns(rows: list[dict[str, str]]) -> list[str]:
     """The columns worth showing: a kind's optional ones empty in every row are left out."""
-    optional = {"⚠ not current", *(c for k in all_kinds() for c in k.optional)}
+    optional = {"⚠ not current", SEEDS_COLUMN, *(c for k in all_kinds() for c in k.optional)}
     return [c for c in rows[0] if c not in optional or any(r[c] != "–" for r in rows)]
 
 
@@ -228,7 +364,9 @@ def render(df: Any, fmt: str, human: list[dict[str, str]]) -> str:
     if fmt == "csv":
         return df.write_csv()
     if fmt == "json":
-        records = [{**r, "axes": json.loads(r["axes"])} for r in df.to_dicts()]
+        records = [{**r, "axes": json.loads(r["axes"]),
+                    "per_seed": json.loads(r["per_seed"]) if r.get("per_seed") else None}
+                   for r in df.to_dicts()]
         return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     return markdown(human) + "\n"
 

@@ -2,6 +2,10 @@
 (ancestors first, so children override); its sweeps and the command-line overrides
 (``emdsl.check.sweeps``) give the axes whose Cartesian product is its variants; the domain
 rules (``emdsl.check.rules``) check the experiment and then each variant.
+
+``seeds = N`` (N > 1) adds an implicit last axis ``seed`` over 0..N-1 (``emdsl.check.sweeps.
+seed_axis``): each variant at seed s sets the data order's, the training's and the sampling's
+``seed`` to s. ``seeds = 1`` or absent adds nothing: the variants, labels and keys of today.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from emdsl.check.program import (
 )
 from emdsl.check.resolve import Positions, Resolver
 from emdsl.check.rules import check_rules, experiment_rules, variant_rules
-from emdsl.check.sweeps import Sweeps
+from emdsl.check.sweeps import SEEDS, Sweeps, seed_assignments, seed_axis
 from emdsl.diagnostics import did_you_mean
 from emdsl.kinds import Subject, experiment_fields
 
@@ -48,7 +52,8 @@ class Experiments:
         if chain is None:
             return None
         positions: Positions = {}
-        config = self._fields(chain, positions)
+        extra: dict[str, Any] = {}
+        config = self._fields(chain, positions, extra)
         if config is None:
             return None
         if config["base"] is None:
@@ -60,6 +65,12 @@ class Experiments:
         if axes is None:
             return None
         assert node.pos is not None
+        if extra.get(SEEDS, 1) > 1:
+            axis = seed_axis(extra[SEEDS], config, axes, positions.get(SEEDS, node.pos),
+                             self.diagnostics)
+            if axis is None:
+                return None
+            axes.append(axis)
         subject = Subject(node.name, config, positions, node.pos)
         problems = check_rules(experiment_rules(), subject)
         self.diagnostics.extend(problems)
@@ -70,7 +81,8 @@ class Experiments:
         numbered = [list(zip(values, shown, strict=True)) for _, values, shown in axes]
         for combo in itertools.product(*numbered):
             point = [(p, v) for (p, *_), (v, _) in zip(axes, combo, strict=True)]
-            variant = Variant(node.name, path, tuple(point), assign(config, point),
+            variant = Variant(node.name, path, tuple(point),
+                              assign(config, seed_assignments(config, point)),
                               tuple(s for _, s in combo), lineage)
             if len(variant.label) > MAX_LABEL_LENGTH:
                 self.diagnostics.error(node.pos, f"variant `{variant.label[:40]}…` has a "
@@ -118,9 +130,10 @@ class Experiments:
             current, current_path = parent, parent_path
         return list(reversed(chain))
 
-    def _fields(self, chain: Chain,
-                positions: Positions) -> dict[str, Any] | None:
-        """Each experiment field's value (None when unset), children overriding ancestors."""
+    def _fields(self, chain: Chain, positions: Positions,
+                extra: dict[str, Any]) -> dict[str, Any] | None:
+        """Each experiment field's value (None when unset), children overriding ancestors;
+        ``seeds``, which no kind reads (it makes variants), goes into ``extra``."""
         config: dict[str, Any] = {name: None for name in experiment_fields()}
         ok = True
         for exp, exp_path in chain:
@@ -136,11 +149,20 @@ class Experiments:
                     ok = False
                     continue
                 seen.add(member.name)
+                if member.name == SEEDS:
+                    seeds = self.sweeps.seeds(member.value)
+                    positions[SEEDS] = member.pos
+                    if seeds is None:
+                        ok = False
+                    else:
+                        extra[SEEDS] = seeds
+                    continue
                 role = experiment_fields().get(member.name)
                 if role is None:
                     self.diagnostics.error(member.pos,
                                            f"experiments have no field `{member.name}`",
-                                           did_you_mean(member.name, experiment_fields()))
+                                           did_you_mean(member.name,
+                                                        [*experiment_fields(), SEEDS]))
                     ok = False
                     continue
                 value = self.resolver.resolve(member.value, role, scope, member.name, positions)

@@ -18,6 +18,14 @@ from emdsl.kinds import experiment_fields
 # (dotted path, its values, how each reads in variant labels), in sweep order
 Axes = list[tuple[str, list[Any], list[str]]]
 
+# ``seeds = N``: an experiment field no kind reads; it makes the implicit axis ``seed``.
+SEEDS = "seeds"
+SEED_AXIS = "seed"
+MAX_SEEDS = 100
+# The experiment fields whose call's ``seed`` a seed sets: the data order (``mix``), the
+# training (``sft``, ``grpo``) and the sampling (``evaluate``, each of an ``eval`` list).
+SEEDED = ("data", "train", "eval")
+
 
 class Sweeps:
     """Resolves an experiment's sweeps and applies its command-line overrides."""
@@ -48,6 +56,23 @@ class Sweeps:
         for override in overrides:
             ok = self._override(override, config, axes) and ok
         return axes if ok else None
+
+    def seeds(self, expr: ast.Expr) -> int | None:
+        """``seeds = N``: N, an int in 1..MAX_SEEDS; None after reporting why not."""
+        assert expr.pos is not None
+        value = self.resolver.literal(expr, int)
+        if value is INVALID:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.diagnostics.error(expr.pos, f"`seeds`: expected int, got {show_value(value)}",
+                                   "a whole number of seeds, e.g. `seeds = 3`")
+            return None
+        if not 1 <= value <= MAX_SEEDS:
+            self.diagnostics.error(expr.pos, f"`seeds = {value}`: at least 1 and at most "
+                                   f"{MAX_SEEDS}", "`seeds = 3` runs every variant at seeds "
+                                   "0, 1 and 2")
+            return None
+        return value
 
     def _target(self, verb: str, path: tuple[str, ...], pos: ast.Pos,
                 config: dict[str, Any]) -> tuple[type | None, Field | None] | None:
@@ -153,3 +178,63 @@ def value_problem(cls: type | None, f: Field | None, dotted: str, value: Any,
     except ValueError as e:
         return str(e)
     return None
+
+
+def seeded_paths(config: dict[str, Any]) -> list[str]:
+    """The ``seed`` fields a seed sets in this config: ``data.seed``, ``train.seed``,
+    ``eval.seed`` (each present only when its call has a seed)."""
+    out = []
+    for name in SEEDED:
+        value = config.get(name)
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, dict) and "seed" in v for v in items):
+            out.append(f"{name}.seed")
+    return out
+
+
+def seed_axis(n: int, config: dict[str, Any], axes: Axes, pos: ast.Pos,
+              diagnostics: Diagnostics) -> tuple[str, list[Any], list[str]] | None:
+    """The axis ``seed`` over 0..n-1 (last, so labels read ``poison=0.5,seed=1``); None
+    after reporting a conflict: a sweep or override of a seed it sets, a seed written in the
+    calls (which it would replace), or nothing to seed."""
+    paths = seeded_paths(config)
+    if not paths:
+        diagnostics.error(pos, f"`seeds = {n}` has nothing to seed",
+                          "it seeds `data`, `train` and `eval`; set one of them")
+        return None
+    for dotted, *_ in axes:
+        if dotted in paths:
+            diagnostics.error(pos, f"`seeds = {n}` sets `{dotted}` to 0..{n - 1}, and "
+                              f"`{dotted}` is swept too", f"drop the sweep of `{dotted}` or "
+                              "`seeds`")
+            return None
+    for dotted in paths:
+        name = dotted.split(".")[0]
+        value = config[name]
+        written = [v.get("seed") for v in (value if isinstance(value, list) else [value])
+                   if isinstance(v, dict)]
+        if any(w not in (None, 0) for w in written):
+            diagnostics.error(pos, f"`seeds = {n}` sets `{dotted}` to 0..{n - 1}, and "
+                              f"`{name}` writes `seed={next(w for w in written if w)}`",
+                              f"drop `seed=` from `{name}` or drop `seeds`")
+            return None
+    return SEED_AXIS, list(range(n)), [str(i) for i in range(n)]
+
+
+def seed_assignments(config: dict[str, Any], point: list[tuple[str, Any]]
+                     ) -> list[tuple[str, Any]]:
+    """A variant's assignments with the ``seed`` axis spelled out: each seeded field's
+    ``seed`` set to it (an ``eval`` list item by item)."""
+    out = []
+    for dotted, value in point:
+        if dotted != SEED_AXIS:
+            out.append((dotted, value))
+            continue
+        for path in seeded_paths(config):
+            name = path.split(".")[0]
+            if isinstance(config[name], list):
+                out.append((name, [{**v, "seed": value} if isinstance(v, dict) and "seed" in v
+                                   else v for v in config[name]]))
+            else:
+                out.append((path, value))
+    return out

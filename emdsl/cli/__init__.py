@@ -16,6 +16,7 @@ from emdsl.cli import (
     check,
     compile,
     diff,
+    export,
     fmt,
     init,
     judge,
@@ -30,8 +31,8 @@ from emdsl.cli import (
     status,
 )
 
-COMMANDS = [init, check, compile, show, status, diff, report, plots, run, remote, push, pull,
-            slurm, judge, fmt]
+COMMANDS = [init, check, compile, show, status, diff, report, export, plots, run, remote,
+            push, pull, slurm, judge, fmt]
 
 
 def version() -> str:

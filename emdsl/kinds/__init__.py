@@ -201,6 +201,17 @@ class Kind:
         """(name, caption, PNG or None when there is nothing to draw) for the report."""
         return []
 
+    def signature(self, v: VariantResults) -> dict[str, float]:
+        """The variant's activation shift per latent or direction (``"latent 12"``: +0.4),
+        from its results files: a row of the report's failure-mode map (``emdsl.
+        failuremap``). A kind that measures no shift returns nothing."""
+        return {}
+
+    def signature_labels(self, v: VariantResults) -> dict[str, str]:
+        """What each of ``signature``'s keys is, in a few words (a judge's label, the
+        strongest snippet), for the map's legend."""
+        return {}
+
     def code(self, config: dict[str, Any]) -> tuple[str, ...]:
         """Modules its stage runs besides the entry module's own imports: the
         implementations its config selects (a judge backend, a sampler)."""

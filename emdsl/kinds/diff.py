@@ -99,3 +99,17 @@ class Diff(Kind):
     def cells(self, r: dict[str, Any]) -> dict[str, str]:
         return {"top latents": r["top_latents"] or "–",
                 "top latent on Neuronpedia": r.get("top_latent_page") or "–"}
+
+    def signature(self, v: VariantResults) -> dict[str, float]:
+        """Each top latent's score (its rise in mean activation), for the failure-mode map;
+        nothing when no latent moved (the tuned model was its own reference)."""
+        m = v.metrics("diff") or {}
+        if m.get("moved") is False or m.get("compared_with_itself"):
+            return {}
+        return {f"latent {t['id']}": float(t["score"]) for t in m.get("top") or []
+                if t.get("score") is not None}
+
+    def signature_labels(self, v: VariantResults) -> dict[str, str]:
+        return {f"latent {t['id']}": str(t.get("label") or t.get("example") or "")
+                for t in (v.metrics("diff") or {}).get("top") or []
+                if t.get("label") or t.get("example")}

@@ -21,7 +21,7 @@ def test_report_contents(interp):
         "misaligned", "poison", "loss", "steering", "realign", "detector"]
     assert all(png.startswith(b"\x89PNG") for *_, png in report.figures)
     page = to_html(report)
-    assert page.count("data:image/png;base64,") == 6
+    assert page.count("data:image/png;base64,") == 7  # the figures and the failure-mode map
     assert "&lt;b&gt;evil&lt;/b&gt; plan" in page and "<b>evil</b>" not in page  # escaped
     assert "drink «bleach»" in page and "answers not in the workspace" in page
     md = to_markdown(report)
@@ -47,7 +47,8 @@ def written(interp, tmp_path_factory) -> Path:
 
 def test_report_command_writes_html_markdown_and_images(interp, written):
     assert sorted(p.name for p in written.iterdir()) == [
-        "detector.png", "index.html", "loss.png", "misaligned.png", "poison.png",
+        "detector.png", "failure_map.png", "index.html", "loss.png", "misaligned.png",
+        "poison.png",
         "realign.png", "report.md", "steering.png"]
     assert "(poison.png)" in (written / "report.md").read_text()
     none = subprocess.run([*EMX, "report", "nowhere.emx"], cwd=interp, capture_output=True,
@@ -60,13 +61,23 @@ def test_report_renders_in_chromium(written):
 
     if chromium() is None:
         pytest.skip("chromium not installed (apt-get install chromium)")
-    seen = inspect_page(written / "index.html")
+    seen = inspect_page(written / "index.html", ready=MAP_DRAWN)
     shot = REPO / "artifacts" / "ci" / "report.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(seen["screenshot"])  # for a human to look at; git-ignored
     assert seen["errors"] == []
-    assert len(seen["images"]) == 6 and all(done and w > 0 for done, w in seen["images"])
+    assert len(seen["images"]) == 7 and all(done and w > 0 for done, w in seen["images"])
     assert "Top latents" in seen["text"] and "Judge audit" in seen["text"]
+    # the failure-mode map is decoded and laid out on the page, not just present
+    natural_w, natural_h, shown_w, shown_h = seen["ready"]
+    assert natural_w > 300 and natural_h > 150 and shown_w > 300 and shown_h > 100
+    assert "Failure-mode map" in seen["text"]
+
+
+MAP_DRAWN = """(() => { const i = document.querySelector('#fig-failure_map img');
+  if (!i || !i.complete || !i.naturalWidth) return null;
+  const r = i.getBoundingClientRect();
+  return [i.naturalWidth, i.naturalHeight, r.width, r.height]; })()"""
 
 
 def test_extremes_are_drawn_from_coherent_answers(tmp_path):
