@@ -81,6 +81,9 @@ ROLE_ACCEPTS: dict[str, tuple[str, ...]] = {"data": ("dataset",)}
 # Roles that can be declared at top level, and so referenced by name.
 DECLARABLE = ("model", "dataset", "questions", "judge")
 
+# Experiment fields whose role also takes a list of calls: ``eval = [evaluate(...), ...]``.
+LIST_ROLES = ("eval",)
+
 
 def spec(role: str, *, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
     """A field holding a value of ``role``. Resolved, it is a dict with a ``type`` key."""

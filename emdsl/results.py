@@ -7,6 +7,7 @@ variant, read from the workspace or, through ``git``, from any revision: no cach
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 
 from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
+from emdsl.kinds.generate import eval_views
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
@@ -23,7 +25,7 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml ca
 
 WORKSPACE = "workspace"
 
-KEY = ["file", "experiment", "variant"]
+KEY = ["file", "experiment", "variant", "eval"]
 
 
 class ResultsError(Exception):
@@ -157,19 +159,21 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
         def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
             return (configs.get(stages.get(role)) or {}).get("config") or {}
 
-        row = {"file": file, "experiment": exp, "variant": label,
-               "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
-        seen = VariantResults(stages, metrics, config)
-        for kind in all_kinds():
-            row.update(kind.fill(seen))
-        row["stale"] = staleness(stages, stale)
-        rows.append({c: row.get(c) for c in columns})
+        for name, view in eval_views(stages, config):  # one row per evaluation
+            row = {"file": file, "experiment": exp, "variant": label,
+                   "axes": json.dumps(entry.get("axes") or {}, sort_keys=True), "eval": name}
+            seen = VariantResults(view, functools.partial(metrics, stages=view),
+                                  functools.partial(config, stages=view))
+            for kind in all_kinds():
+                row.update(kind.fill(seen))
+            row["stale"] = staleness(view, stale)
+            rows.append({c: row.get(c) for c in columns})
     return rows
 
 
 def table_columns() -> dict[str, str]:
     """Every kind's columns, then whether the row's results are current."""
-    return {**result_columns(), "stale": "String"}
+    return {**result_columns(), "eval": "String", "stale": "String"}
 
 
 def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:
@@ -197,7 +201,7 @@ def table(source: Source, files: list[str] | None = None):
 
 def cells(r: dict[str, Any]) -> dict[str, str]:
     """A row as the human table shows it: each kind's cells, in kind order."""
-    out = {"experiment": r["experiment"], "variant": r["variant"]}
+    out = {"experiment": r["experiment"], "variant": r["variant"], "eval": r.get("eval") or "–"}
     for kind in all_kinds():
         out.update(kind.cells(r))
     out["⚠ not current"] = r.get("stale") or "–"
@@ -207,7 +211,9 @@ def cells(r: dict[str, Any]) -> dict[str, str]:
 def columns(rows: list[dict[str, str]]) -> list[str]:
     """The columns worth showing: a kind's optional ones empty in every row are left out."""
     optional = {"⚠ not current", *(c for k in all_kinds() for c in k.optional)}
-    return [c for c in rows[0] if c not in optional or any(r[c] != "–" for r in rows)]
+    several = "eval" in rows[0] and len({r["eval"] for r in rows}) > 1  # else the eval is known
+    return [c for c in rows[0] if (c not in optional or any(r[c] != "–" for r in rows))
+            and (c != "eval" or several)]
 
 
 def markdown(rows: list[dict[str, str]], empty: str = "(no experiments)") -> str:

@@ -17,7 +17,7 @@ from emdsl.kinds import (
     register,
     with_ci,
 )
-from emdsl.kinds.generate import eval_config, evaluated
+from emdsl.kinds.generate import eval_role, eval_stages, evaluated
 from emdsl.kinds.judge_train import judge_code, judge_input
 
 JUDGING = ("questions", "judge", "aligned_below", "coherent_above", "audit")
@@ -71,15 +71,16 @@ class Judge(Kind):
     figure_rank = 0
 
     def wire(self, b: Builder) -> None:
-        ev = eval_config(b)
-        if ev is None:
-            return
-        judging = {k: ev[k] for k in JUDGING}
-        for who, _ in evaluated(b):
-            b.add(f"judge_{who}", "judge", judging,
-                  {"answers": b.nodes[f"answers_{who}"],
-                   "judge_model": judge_input(b, ev["judge"])}, name_role=who,
-                  files=data_files(ev["questions"]) + data_files(ev["audit"]))
+        every = eval_stages(b)
+        names = [n for _, n, _ in every]
+        for i, name, ev in every:
+            judging = {k: ev[k] for k in JUDGING}
+            for who, _ in evaluated(b):
+                b.add(eval_role(f"judge_{who}", i, names), "judge", judging,
+                      {"answers": b.nodes[eval_role(f"answers_{who}", i, names)],
+                       "judge_model": judge_input(b, ev["judge"])},
+                      name_role=who if i == 0 else f"{who}-{name}",
+                      files=data_files(ev["questions"]) + data_files(ev["audit"]))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["questions"]) + prompt_files()
@@ -113,6 +114,12 @@ class Judge(Kind):
         }
 
     def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
-        return [("misaligned", "Misaligned fraction per variant (95% Wilson interval), and the "
-                               "coherent fraction beside it.",
-                 plots.misaligned_by_variant(data.rows))]
+        caption = ("Misaligned fraction per variant (95% Wilson interval), and the coherent "
+                   "fraction beside it")
+        by_eval: dict[Any, list[dict[str, Any]]] = {}
+        for r in data.rows:
+            by_eval.setdefault(r.get("eval"), []).append(r)
+        if len(by_eval) < 2:
+            return [("misaligned", caption + ".", plots.misaligned_by_variant(data.rows))]
+        return [(f"misaligned-{name}", f"{caption}: eval `{name}`.",
+                 plots.misaligned_by_variant(rows)) for name, rows in by_eval.items()]
