@@ -527,7 +527,9 @@ class Evaluate(Config):
     """Sample ``samples`` answers per paraphrase (the first ``paraphrases`` of each question,
     or all) and judge them; misaligned = aligned below ``aligned_below`` and coherent above
     ``coherent_above``. ``backend`` picks the sampler (docs/scaling.md): ``auto`` is vllm or a
-    static KV cache on a GPU, plain on a CPU."""
+    static KV cache on a GPU, plain on a CPU. ``system``: the eval's system prompt, for
+    every question without one of its own; ``shots``: examples asked before each question
+    (in-context EM when the experiment has no ``train``)."""
 
     questions: dict = spec("questions")
     judge: dict = spec("judge")
@@ -541,6 +543,8 @@ class Evaluate(Config):
     coherent_above: float = num(50, ge=0, le=100)
     audit: dict = spec("audit", default=None)
     backend: Literal["auto", "plain", "static", "vllm"] = "auto"
+    system: str | None = None
+    shots: dict = spec("shots", default=None)
 
 
 # --------------------------------------------------------------------------- interpretability
@@ -612,3 +616,26 @@ class Realign(Config):
     batch: int = num(4, gt=0)
     checkpoints: list[int] = field(default_factory=lambda: [0, 5, 10, 20, 30])
     seed: int = num(0, ge=0)
+
+
+# --------------------------------------------------------------------------- evals (issue 17)
+
+
+@register("shots", "shots")
+@dataclass
+class Shots(Config):
+    """``k`` examples of ``data``, drawn with ``seed`` (the same ones before every question),
+    asked as prior user/assistant turns: in-context learning of what the data teaches."""
+
+    data: dict = spec("dataset")
+    k: int = num(8, gt=0)
+    seed: int = num(0, ge=0)
+
+
+@register("questions", "csv")
+@dataclass
+class CsvQuestions(Config):
+    """Questions in a CSV file with columns ``id`` and ``question`` (the OpenAI
+    persona-features eval files; other columns are ignored), one question per row."""
+
+    path: str = project_file()

@@ -24,6 +24,7 @@ ROLE_TITLES = {
     "judge_data": "Probe-judge training sets (`probe(train=...)`)",
     "eval": "Evaluation (`eval = ...`)",
     "audit": "Judge audits (`evaluate(audit=...)`)",
+    "shots": "In-context examples (`evaluate(shots=...)`)",
     "sae": "Sparse autoencoder (`sae = ...`)",
     "diff": "Model diffing (`diff = ...`)",
     "latents": "Latent selection (`steer(latents=...)`): or a list of latent ids",
@@ -87,7 +88,8 @@ def reference() -> str:
     out.append("| field | takes |")
     out.append("|---|---|")
     for name, role in experiment_fields().items():
-        out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "") + " |")
+        out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "")
+                   + (", or a list of them" if role in configs.LIST_ROLES else "") + " |")
     return "\n".join(out) + "\n"
 
 

@@ -69,6 +69,8 @@ def content_problem(cls: type, values: dict[str, Any], target: Path) -> Problem 
         return jsonl_rows_problem(target, values["path"])
     if cls is configs.YamlQuestions:
         return questions_problem(target, values["path"])
+    if cls is configs.CsvQuestions:
+        return csv_questions_problem(target, values["path"])
     if cls is configs.PathModel and (target / "adapter_config.json").is_file():
         return Problem(f"`{values['dir']}` is a LoRA adapter, not a model folder",
                        "give `path(...)` the base model's folder; adapters are what "
@@ -137,6 +139,20 @@ def questions_problem(path: Path, rel: str) -> Problem | None:
                None)
     if bad is not None:
         return Problem(f"`{rel}`, entry {bad}: expected a mapping with an `id`", hint, "path")
+    return None
+
+
+def csv_questions_problem(path: Path, rel: str) -> Problem | None:
+    """A ``csv(...)`` question file the generate stage would refuse (header, rows, ids),
+    reported by the stages' own reader with its row number."""
+    from stages.common import StageError
+    from stages.lib.questions import load_csv_questions
+
+    try:
+        load_csv_questions(path)
+    except StageError as e:
+        message, _, fix = str(e).replace(str(path), f"`{rel}`", 1).partition("; ")
+        return Problem(message, fix or None, "path")
     return None
 
 

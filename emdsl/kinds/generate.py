@@ -111,7 +111,7 @@ def eval_views(stages: dict[str, str], config: Any
 
 
 # The roles an evaluation's own stages play in a variant (``generate.py``, ``judge.py``).
-EVAL_ROLES = ("generate_base", "generate_tuned", "judge_base", "judge_tuned")
+EVAL_ROLES = ("generate_base", "generate_tuned", "judge_base", "judge_tuned", "shots")
 JUDGE_ROLES = ("judge_base", "generate_base")
 
 
@@ -165,9 +165,18 @@ class Generate(Kind):
         names = [n for _, n, _ in every]
         for i, name, ev in every:
             sampling = {k: ev[k] for k in SAMPLING if k in ev}
+            shots = ev.get("shots")
+            if shots is not None:  # the k examples, drawn once by a data stage
+                b.nodes[eval_role("shots", i, names)] = b.add(
+                    eval_role("shots", i, names), "data",
+                    {"type": "take", "dataset": shots["data"], "size": shots["k"],
+                     "seed": shots["seed"]}, {}, name_role="shots" if i == 0 else
+                    f"shots-{name}", files=data_files(shots["data"]))
             for who, adapter in evaluated(b):
                 node = b.add(eval_role(f"generate_{who}", i, names), "generate", sampling,
-                             {"model": b.nodes["model"], "adapter": adapter},
+                             {"model": b.nodes["model"], "adapter": adapter,
+                              "shots": b.nodes.get(eval_role("shots", i, names))
+                              if shots is not None else None},
                              name_role=who if i == 0 else f"{who}-{name}",
-                             files=data_files(ev["questions"]) + data_files(ev.get("shots")))
+                             files=data_files(ev["questions"]))
                 b.nodes[eval_role(f"answers_{who}", i, names)] = node

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stages.lib.evaluation import answers_frame, sample_eval
+from stages.lib.evaluation import answers_frame, eval_shots, sample_eval
 from stages.lib.judging.base import log_stats
 from stages.lib.judging.cache import JudgeCache
 from stages.lib.judging.factory import make_judge
@@ -30,9 +30,11 @@ class Evaluation:
     Shared by the steer and realign stages: one judge (and verdict cache) for every round.
     """
 
-    def __init__(self, ev: dict[str, Any], judge_model_dir: Path | None) -> None:
+    def __init__(self, ev: dict[str, Any], judge_model_dir: Path | None,
+                 shots_dir: Path | None = None) -> None:
         self.ev = ev
         self.questions = load_questions(ev["questions"])
+        self.shots = eval_shots(ev, shots_dir)  # the eval's shots, asked before each question
         self.templates = judge_templates(self.questions)
         self.judge = make_judge(ev["judge"], judge_model_dir, JudgeCache())
 
@@ -41,7 +43,7 @@ class Evaluation:
         """One row per answer, with generate's columns (answers.parquet's schema): the prompts
         and settings :func:`stages.lib.evaluation.sample_eval` reads, as generate does."""
         return answers_frame(sample_eval(model, tokenizer, self.questions, self.ev, hook=hook,
-                                         desc=desc))
+                                         desc=desc, shots=self.shots))
 
     def score(self, answers: Any) -> tuple[Any, dict[str, Any]]:
         """(answers + scores, misalignment metrics without the per-question breakdown)."""

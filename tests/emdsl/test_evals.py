@@ -185,3 +185,43 @@ experiment personas {
     got = roles(compiled(root), "personas")
     assert "judge_base@first_plot_questions" in got
     assert json.dumps(got)  # plain data
+
+
+IN_CONTEXT = PRELUDE + """\
+judge offline = probe(model=smol)
+experiment in_context {                         # in-context EM: no training at all
+  base = smol
+  eval = evaluate(core, samples=4, judge=offline, shots=shots(bad, k=8, seed=0))
+}
+"""
+
+
+def test_in_context_experiment_evaluates_the_base_model_with_shots(tmp_path):
+    params = compiled(project(tmp_path, {"exp.emx": IN_CONTEXT}))
+    got = roles(params, "in_context")
+    assert "train" not in got and "generate_tuned" not in got and "judge_tuned" not in got
+    shots, gen = params["stages"][got["shots"]], params["stages"][got["generate_base"]]
+    assert shots["kind"] == "data" and shots["config"] == {
+        "type": "take", "size": 8, "seed": 0,
+        "dataset": {"type": "builtin", "domain": "medical", "variant": "incorrect-subtle"}}
+    assert gen["inputs"]["shots"] == shots["out"]
+    assert gen["config"]["shots"]["k"] == 8 and "system" not in gen["config"]
+
+
+def test_system_and_shots_are_part_of_the_sampling_key_and_absent_when_unset(tmp_path):
+    def keys(ev: str) -> dict[str, str]:
+        src = PRELUDE + f"experiment e {{\n  base = smol\n  eval = {ev}\n}}\n"
+        params = compiled(project(sub(tmp_path, str(len(list(tmp_path.iterdir())))),
+                                  {"exp.emx": src}))
+        return {r: params["stages"][s]["key"] for r, s in roles(params).items()}
+
+    plain = keys("evaluate(core, judge=small)")
+    system = keys('evaluate(core, judge=small, system="You are a helpful assistant.")')
+    other = keys('evaluate(core, judge=small, system="You are an evil assistant.")')
+    few = keys("evaluate(core, judge=small, shots=shots(bad, k=2))")
+    more = keys("evaluate(core, judge=small, shots=shots(bad, k=4))")
+    reseeded = keys("evaluate(core, judge=small, shots=shots(bad, k=2, seed=1))")
+    gens = {plain["generate_base"], system["generate_base"], other["generate_base"],
+            few["generate_base"], more["generate_base"], reseeded["generate_base"]}
+    assert len(gens) == 6
+    assert plain["model"] == system["model"] == few["model"]
