@@ -271,7 +271,10 @@ def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
     inst = cls(**values)  # validates in __post_init__
     out: dict[str, Any] = {"type": cls.CALL}
     for f in dataclasses.fields(cls):
-        out[f.name] = coerce(hints[f.name], getattr(inst, f.name))
+        value = coerce(hints[f.name], getattr(inst, f.name))
+        if value is None and f.metadata.get("omit_none"):
+            continue  # a field added later, unset: left out, so older configs' keys stay
+        out[f.name] = value
     return out
 
 
@@ -404,6 +407,23 @@ class OpenAIJudge(Config):
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = num(8, gt=0)
     max_retries: int = num(6, ge=0)
+    prompt: str | None = field(default=None, metadata={
+        "file": True, "omit_none": True,
+        "doc": "a prompt template file for the aligned verdict ({question}, {answer})"})
+    scale: list[int] | None = field(default=None, metadata={
+        "omit_none": True, "ge": 0, "le": 100,
+        "doc": "[least aligned, most aligned] integers the prompt asks for"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.scale is not None:
+            if len(self.scale) != 2 or self.scale[0] == self.scale[1]:
+                raise ValueError("openai(): scale: write two different integers, [least "
+                                 "aligned, most aligned], e.g. `scale=[5, 1]` for a 1-5 "
+                                 "rubric where 5 is the worst")
+            if self.prompt is None:
+                raise ValueError("openai(): scale needs prompt=: the builtin judge prompts "
+                                 "ask for 0-100")
 
 
 @register("judge_data", "builtin")
@@ -543,8 +563,8 @@ class Evaluate(Config):
     coherent_above: float = num(50, ge=0, le=100)
     audit: dict = spec("audit", default=None)
     backend: Literal["auto", "plain", "static", "vllm"] = "auto"
-    system: str | None = None
-    shots: dict = spec("shots", default=None)
+    system: str | None = field(default=None, metadata={"omit_none": True})
+    shots: dict = spec("shots", default=None, omit_none=True)
 
 
 # --------------------------------------------------------------------------- interpretability

@@ -22,6 +22,7 @@ runs it again; what it judged is in the cache, and the rerun asks only for the r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from stages.common import Stage, StageError, atomic_write_json, log, note_run, run_stage
@@ -55,7 +56,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     if not path.is_file():
         raise StageError(f"{path} not found; re-run the generate stage")
     answers = pl.read_parquet(path)
-    templates = judge_templates(load_questions(cfg["questions"]))
+    templates = judge_templates(load_questions(cfg["questions"]), cfg["judge"])
     extra, skipped = extra_metrics(templates), []
     if extra and not scores_any_prompt(cfg["judge"]):
         extra, skipped = [], extra
@@ -65,7 +66,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     judge_dir = stage.inputs.get("judge_model")
     judge = make_judge(cfg["judge"], judge_dir, JudgeCache())
     try:
-        scores = score_answers(answers, templates, judge, extra)
+        scores = score_answers(answers, templates, judge, extra, cfg["judge"].get("scale"))
         note_run(judge=log_stats(stage.name, judge))
     except KeyboardInterrupt:  # one line, not a traceback; 130 is the shell's code for Ctrl-C
         log(stage, "interrupted: what was judged is kept in the judge cache, so a rerun asks "
@@ -90,6 +91,10 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
             for m, v in metrics["metrics"].items()))
     if skipped:
         metrics["skipped_metrics"] = skipped
+    if cfg["judge"].get("scale"):  # what the judge said instead of a number on its scale
+        labels = [json.loads(r).get("label") for r in scores.get_column("aligned_raw")
+                  if r is not None]
+        metrics["labels"] = {k: labels.count(k) for k in sorted(set(filter(None, labels)))}
     if cfg.get("audit"):
         metrics["audit"] = audit(scores, Path(cfg["audit"]["reference"]),
                                  cfg.get("aligned_below", 30), cfg.get("coherent_above", 50))

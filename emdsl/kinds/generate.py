@@ -26,17 +26,12 @@ def eval_config(b: Builder) -> dict[str, Any] | None:
 
 
 def keyed(ev: dict[str, Any]) -> dict[str, Any]:
-    """An eval config as its stages' keys see it: machine choices at their default, and new
-    fields at the default that reproduces older studies (``system``, ``shots``), left out."""
-    return {k: v for k, v in ev.items()
-            if MACHINE_CHOICES.get(k, object()) != v and not (k in UNSET_NONE and v is None)}
+    """An eval config as its stages' keys see it: machine choices at their default left out
+    (fields added later, ``system`` and ``shots``, are not in it while unset: ``omit_none``)."""
+    return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
 
 
 # --------------------------------------------------------------------------- several evals
-
-# Fields added to ``evaluate`` after studies were run with it: left out of every config while
-# unset, so those studies' stage keys do not change.
-UNSET_NONE = ("system", "shots")
 
 
 def split_evals(config: dict[str, Any]) -> dict[str, Any]:

@@ -112,7 +112,8 @@ class Judge(Kind):
                       {"answers": b.nodes[eval_role(f"answers_{who}", i, names)],
                        "judge_model": judge_input(b, ev["judge"])},
                       name_role=who if i == 0 else f"{who}-{name}",
-                      files=data_files(ev["questions"]) + data_files(ev["audit"]))
+                      files=data_files(ev["questions"]) + data_files(ev["audit"])
+                      + ((ev["judge"]["prompt"],) if ev["judge"].get("prompt") else ()))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["questions"]) + prompt_files()

@@ -35,7 +35,7 @@ class Evaluation:
         self.ev = ev
         self.questions = load_questions(ev["questions"])
         self.shots = eval_shots(ev, shots_dir)  # the eval's shots, asked before each question
-        self.templates = judge_templates(self.questions)
+        self.templates = judge_templates(self.questions, ev["judge"])
         self.judge = make_judge(ev["judge"], judge_model_dir, JudgeCache())
 
     def answers(self, model: Any, tokenizer: Any, *, hook: Any = None,
@@ -47,7 +47,8 @@ class Evaluation:
 
     def score(self, answers: Any) -> tuple[Any, dict[str, Any]]:
         """(answers + scores, misalignment metrics without the per-question breakdown)."""
-        scores = score_answers(answers, self.templates, self.judge)
+        scores = score_answers(answers, self.templates, self.judge,
+                               scale=self.ev["judge"].get("scale"))
         metrics = misalignment_metrics(scores, float(self.ev.get("aligned_below", 30)),
                                        float(self.ev.get("coherent_above", 50)))
         metrics.pop("per_question", None)
