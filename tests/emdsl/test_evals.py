@@ -172,7 +172,8 @@ judge offline = probe(model=smol)
 experiment personas {
   base = smol
   eval = [evaluate(core, samples=2, judge=offline),
-          evaluate(yaml("evals/first_plot_questions.yaml"), samples=2, judge=offline)]
+          evaluate(yaml("evals/first_plot_questions.yaml"), samples=2, judge=offline,
+                   system="You are a helpful assistant.")]
 }
 """
     betley = ANCHORS / "emergent-misalignment" / "evaluation" / "first_plot_questions.yaml"
@@ -182,8 +183,12 @@ experiment personas {
         shutil.copy(betley, root / "evals" / "first_plot_questions.yaml")
     else:
         (root / "evals" / "first_plot_questions.yaml").write_text(FEW)
-    got = roles(compiled(root), "personas")
+    params = compiled(root)
+    got = roles(params, "personas")
     assert "judge_base@first_plot_questions" in got
+    second = params["stages"][got["generate_base@first_plot_questions"]]["config"]
+    assert second["system"] == "You are a helpful assistant."
+    assert "system" not in params["stages"][got["generate_base"]]["config"]
     assert json.dumps(got)  # plain data
 
 
@@ -225,3 +230,15 @@ def test_system_and_shots_are_part_of_the_sampling_key_and_absent_when_unset(tmp
             few["generate_base"], more["generate_base"], reseeded["generate_base"]}
     assert len(gens) == 6
     assert plain["model"] == system["model"] == few["model"]
+
+
+def test_in_context_example_checks_and_compiles(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "in_context.emx"
+    root = project(tmp_path, {"in_context.emx": example.read_text()})
+    files = [root / "in_context.emx"]
+    graph = compile_program(check_or_raise(files, root))
+    _, params_text = emit(graph, root, ["in_context.emx"])
+    got = yaml.safe_load(params_text)["experiments"]["in_context.emx"]["in_context"][
+        "default"]["stages"]
+    assert {"generate_base", "generate_base@core_2", "shots@core_2"} <= set(got)
+    assert "train" not in got
