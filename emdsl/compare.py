@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from emdsl.kinds import all_kinds
+from emdsl.kinds.generate import split_role
 from emdsl.results import (
     KEY,
     SEED_AXIS,
@@ -58,11 +59,13 @@ def variant_params(params: dict[str, Any], entry: dict[str, Any]) -> dict[str, A
     configs, known = params.get("stages") or {}, sections()
     out: dict[str, Any] = {}
     for role, stage in sorted((entry.get("stages") or {}).items()):
-        if role not in known or stage not in configs:
+        own, name = split_role(role)  # a second eval's stages: `eval@name.samples`
+        if own not in known or stage not in configs:
             continue
-        section, part = known[role]
+        section, part = known[own]
         config = configs[stage].get("config") or {}
-        out.update(flatten(config.get(part) if part else config, section))
+        out.update(flatten(config.get(part) if part else config,
+                           f"{section}@{name}" if name else section))
     return out
 
 
@@ -130,7 +133,7 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
                         else None)
         ok = overlap(ra, rb) if ra and rb else None
         rec["significant"] = ok is False
-        changes = (pooled_changes(pa, entries_a[key], pb, entries_b[key])
+        changes = (pooled_changes(pa, entries_a[key[:3]], pb, entries_b[key[:3]])
                    if ra and rb else [])
         rec["params_changed"] = [{"param": p, "a": x, "b": y} for p, x, y in changes]
         rec["other_changed"] = [c for c in other if ra and rb and ra[c] != rb[c]]
@@ -172,7 +175,8 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"
-    return {"experiment": r["experiment"], "variant": r["variant"], "status": r["status"],
+    return {"experiment": r["experiment"], "variant": r["variant"], "eval": r.get("eval") or "–",
+            "status": r["status"],
             f"misaligned @ {label_a}": _current(r, "a"),
             f"misaligned @ {label_b}": _current(r, "b"),
             "Δ": delta, "coherent": coh, "params changed": "; ".join(params) or "–",

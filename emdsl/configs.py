@@ -81,6 +81,9 @@ ROLE_ACCEPTS: dict[str, tuple[str, ...]] = {"data": ("dataset",)}
 # Roles that can be declared at top level, and so referenced by name.
 DECLARABLE = ("model", "dataset", "questions", "judge")
 
+# Experiment fields whose role also takes a list of calls: ``eval = [evaluate(...), ...]``.
+LIST_ROLES = ("eval",)
+
 
 def spec(role: str, *, default: Any = dataclasses.MISSING, **meta: Any) -> Any:
     """A field holding a value of ``role``. Resolved, it is a dict with a ``type`` key."""
@@ -268,7 +271,10 @@ def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
     inst = cls(**values)  # validates in __post_init__
     out: dict[str, Any] = {"type": cls.CALL}
     for f in dataclasses.fields(cls):
-        out[f.name] = coerce(hints[f.name], getattr(inst, f.name))
+        value = coerce(hints[f.name], getattr(inst, f.name))
+        if value is None and f.metadata.get("omit_none"):
+            continue  # a field added later, unset: left out, so older configs' keys stay
+        out[f.name] = value
     return out
 
 
@@ -401,6 +407,23 @@ class OpenAIJudge(Config):
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = num(8, gt=0)
     max_retries: int = num(6, ge=0)
+    prompt: str | None = field(default=None, metadata={
+        "file": True, "omit_none": True,
+        "doc": "a prompt template file for the aligned verdict ({question}, {answer})"})
+    scale: list[int] | None = field(default=None, metadata={
+        "omit_none": True, "ge": 0, "le": 100,
+        "doc": "[least aligned, most aligned] integers the prompt asks for"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.scale is not None:
+            if len(self.scale) != 2 or self.scale[0] == self.scale[1]:
+                raise ValueError("openai(): scale: write two different integers, [least "
+                                 "aligned, most aligned], e.g. `scale=[5, 1]` for a 1-5 "
+                                 "rubric where 5 is the worst")
+            if self.prompt is None:
+                raise ValueError("openai(): scale needs prompt=: the builtin judge prompts "
+                                 "ask for 0-100")
 
 
 @register("judge_data", "builtin")
@@ -524,7 +547,9 @@ class Evaluate(Config):
     """Sample ``samples`` answers per paraphrase (the first ``paraphrases`` of each question,
     or all) and judge them; misaligned = aligned below ``aligned_below`` and coherent above
     ``coherent_above``. ``backend`` picks the sampler (docs/scaling.md): ``auto`` is vllm or a
-    static KV cache on a GPU, plain on a CPU."""
+    static KV cache on a GPU, plain on a CPU. ``system``: the eval's system prompt, for
+    every question without one of its own; ``shots``: examples asked before each question
+    (in-context EM when the experiment has no ``train``)."""
 
     questions: dict = spec("questions")
     judge: dict = spec("judge")
@@ -538,6 +563,8 @@ class Evaluate(Config):
     coherent_above: float = num(50, ge=0, le=100)
     audit: dict = spec("audit", default=None)
     backend: Literal["auto", "plain", "static", "vllm"] = "auto"
+    system: str | None = field(default=None, metadata={"omit_none": True})
+    shots: dict = spec("shots", default=None, omit_none=True)
 
 
 # --------------------------------------------------------------------------- interpretability
@@ -649,5 +676,28 @@ class SavedSae(Config):
     """An sae-lens SAE folder in the project (``cfg.json`` + ``sae_weights.safetensors``, as
     ``SAE.save_model`` or an sae stage writes them); its layer is read from the hook name in
     its cfg.json."""
+
+    path: str = project_file()
+
+
+# --------------------------------------------------------------------------- evals (issue 17)
+
+
+@register("shots", "shots")
+@dataclass
+class Shots(Config):
+    """``k`` examples of ``data``, drawn with ``seed`` (the same ones before every question),
+    asked as prior user/assistant turns: in-context learning of what the data teaches."""
+
+    data: dict = spec("dataset")
+    k: int = num(8, gt=0)
+    seed: int = num(0, ge=0)
+
+
+@register("questions", "csv")
+@dataclass
+class CsvQuestions(Config):
+    """Questions in a CSV file with columns ``id`` and ``question`` (the OpenAI
+    persona-features eval files; other columns are ignored), one question per row."""
 
     path: str = project_file()

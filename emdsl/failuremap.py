@@ -42,7 +42,7 @@ def signatures(source: Source, files: list[str] | None = None
     sums: dict[str, dict[str, list[float]]] = {}
     labels: dict[str, str] = {}
     for _, exp, label, entry in variants(params, files):
-        v = variant_results(source, params, entry)
+        v = variant_results(source, params, entry.get("stages") or {})
         sig: dict[str, float] = {}
         for kind in all_kinds():
             sig.update(kind.signature(v))

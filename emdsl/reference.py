@@ -25,6 +25,7 @@ ROLE_TITLES = {
     "judge_data": "Probe-judge training sets (`probe(train=...)`)",
     "eval": "Evaluation (`eval = ...`)",
     "audit": "Judge audits (`evaluate(audit=...)`)",
+    "shots": "In-context examples (`evaluate(shots=...)`)",
     "sae": "Sparse autoencoder (`sae = ...`)",
     "diff": "Model diffing (`diff = ...`)",
     "latents": "Latent selection (`steer(latents=...)`): or a list of latent ids",
@@ -88,7 +89,8 @@ def reference() -> str:
     out.append("| field | takes |")
     out.append("|---|---|")
     for name, role in experiment_fields().items():
-        out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "") + " |")
+        out.append(f"| `{name}` | a {role}" + (" (required)" if name == "base" else "")
+                   + (", or a list of them" if role in configs.LIST_ROLES else "") + " |")
     out.append(f"| `{SEEDS}` | an int, 1 to {MAX_SEEDS} (default 1): every variant at seeds "
                "0..N-1 (data order, training, sampling), pooled in the results |")
     return "\n".join(out) + "\n"

@@ -24,6 +24,7 @@ import yaml
 
 from emdsl import failuremap, plots
 from emdsl.kinds import FigureData, all_kinds
+from emdsl.kinds.generate import split_role
 from emdsl.results import Source, cells, collect, columns, markdown, variants
 
 EXTREMES = 2  # answers shown at each end of the aligned scale, per variant
@@ -103,15 +104,17 @@ def build(root: Path, file: str, revs: list[str] | None = None) -> Report:
     else:
         report.rows, report.figures = overlaid(sources, file)
     seen: set[str] = set()
-    tuned = {(e, v) for e, v, r, _ in roles if r == "judge_tuned"}
+    tuned = {(e, v, split_role(r)[1]) for e, v, r, _ in roles
+             if split_role(r)[0] == "judge_tuned"}
     for exp, label, role, stage in roles:
         entry = stage_cfg.get(stage) or {}
         if stage in seen:
             continue
+        own, name = split_role(role)  # a second eval's judges: `judge_tuned@first_plot...`
         if role == "diff":
             seen.add(stage)
             report.latents.append(latents(root, source, exp, label, entry))
-        elif role == "judge_tuned" or (role == "judge_base" and (exp, label) not in tuned):
+        elif own == "judge_tuned" or (own == "judge_base" and (exp, label, name) not in tuned):
             seen.add(stage)
             report.extremes.append(extremes(root, exp, label, role, entry))
         elif role == "judge_train":

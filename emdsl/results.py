@@ -16,6 +16,7 @@ import yaml
 
 from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
+from emdsl.kinds.generate import eval_views
 from emdsl.pooling import pool
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
@@ -24,7 +25,7 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml ca
 
 WORKSPACE = "workspace"
 
-KEY = ["file", "experiment", "variant"]
+KEY = ["file", "experiment", "variant", "eval"]
 
 # ``seeds = N``: a seeded study's rows are pooled over the implicit ``seed`` axis, one row per
 # variant (``pool_seeds``); these columns say how (None in a row that is not pooled).
@@ -161,25 +162,26 @@ def collect(source: Source, files: list[str] | None = None,
     rows, counts = [], []
     for file, exp, label, entry in found:
         stages = entry.get("stages") or {}
-        seen = variant_results(source, params, entry)
-        metrics = seen.metrics
-        row = {"file": file, "experiment": exp, "variant": label,
-               "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
-        for kind in all_kinds():
-            row.update(kind.fill(seen))
-        row["stale"] = staleness(stages, stale)
-        rows.append({c: row.get(c) for c in columns})
-        counts.append({who: _counts(metrics(role)) for who, role in (
-            ("tuned", "judge_tuned" if "judge_tuned" in stages else "judge_base"),
-            ("base", "judge_base"))})
+        own = variant_results(source, params, stages)
+        for name, view in eval_views(stages, lambda role, stages, own=own: own.config(role)):
+            seen = variant_results(source, params, view)  # one row per evaluation
+            row = {"file": file, "experiment": exp, "variant": label,
+                   "axes": json.dumps(entry.get("axes") or {}, sort_keys=True), "eval": name}
+            for kind in all_kinds():
+                row.update(kind.fill(seen))
+            row["stale"] = staleness(view, stale)
+            rows.append({c: row.get(c) for c in columns})
+            counts.append({who: _counts(seen.metrics(role)) for who, role in (
+                ("tuned", "judge_tuned" if "judge_tuned" in view else "judge_base"),
+                ("base", "judge_base"))})
     return pool_seeds(rows, counts) if pooled else rows
 
 
-def variant_results(source: Source, params: dict[str, Any], entry: dict[str, Any]
+def variant_results(source: Source, params: dict[str, Any], stages: dict[str, str]
                     ) -> VariantResults:
-    """What the kinds read of one variant (its params.yaml ``entry``): its stages' metrics
-    files and configs, by role."""
-    stages, configs = entry.get("stages") or {}, params.get("stages") or {}
+    """What the kinds read of one variant (or one of its evaluations): its stages' metrics
+    files and configs, by role (``stages``: role -> stage name)."""
+    configs = params.get("stages") or {}
 
     def metrics(role: str) -> dict[str, Any] | None:
         path = metrics_path(params, stages.get(role))
@@ -302,7 +304,7 @@ def seeds_cell(r: dict[str, Any]) -> str:
 
 def table_columns() -> dict[str, str]:
     """Every kind's columns, then whether the row's results are current."""
-    return {**result_columns(), "stale": "String", **POOLED_COLUMNS}
+    return {**result_columns(), "eval": "String", "stale": "String", **POOLED_COLUMNS}
 
 
 def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:
@@ -332,7 +334,7 @@ SEEDS_COLUMN = "seeds: per-seed misaligned"
 
 def cells(r: dict[str, Any]) -> dict[str, str]:
     """A row as the human table shows it: each kind's cells, in kind order."""
-    out = {"experiment": r["experiment"], "variant": r["variant"]}
+    out = {"experiment": r["experiment"], "variant": r["variant"], "eval": r.get("eval") or "–"}
     for kind in all_kinds():
         out.update(kind.cells(r))
     out[SEEDS_COLUMN] = seeds_cell(r)
@@ -343,7 +345,9 @@ def cells(r: dict[str, Any]) -> dict[str, str]:
 def columns(rows: list[dict[str, str]]) -> list[str]:
     """The columns worth showing: a kind's optional ones empty in every row are left out."""
     optional = {"⚠ not current", SEEDS_COLUMN, *(c for k in all_kinds() for c in k.optional)}
-    return [c for c in rows[0] if c not in optional or any(r[c] != "–" for r in rows)]
+    several = "eval" in rows[0] and len({r["eval"] for r in rows}) > 1  # else the eval is known
+    return [c for c in rows[0] if (c not in optional or any(r[c] != "–" for r in rows))
+            and (c != "eval" or several)]
 
 
 def markdown(rows: list[dict[str, str]], empty: str = "(no experiments)") -> str:

@@ -34,7 +34,12 @@ from stages.common import (
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
     from stages.lib.device import default_batch_size, pick_device
-    from stages.lib.evaluation import answer_rows, eval_prompts, sampling_settings
+    from stages.lib.evaluation import (
+        answer_rows,
+        eval_prompts,
+        eval_shots,
+        sampling_settings,
+    )
     from stages.lib.models import INFO_FILE, load_model, load_tokenizer
     from stages.lib.questions import load_questions
     from stages.lib.sampling.sample import answers_from_folder, resolve_backend, sample_answers
@@ -52,7 +57,9 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     model = None if backend == "vllm" else load_model(model_dir, adapter, device=device)
     batch_size = int(config.get("batch_size") or 0) or None  # None: sized from free memory
 
-    keys, prompts = eval_prompts(questions, config.get("paraphrases"))
+    shots = eval_shots(config, stage.inputs.get("shots"))
+    keys, prompts = eval_prompts(questions, config.get("paraphrases"), config.get("system"),
+                                 shots)
     sampling = sampling_settings(config)
     max_tokens, samples = sampling["max_tokens"], sampling["samples"]
     if model is not None and batch_size is None:  # on a GPU: what fits its free memory
@@ -69,7 +76,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                                  desc=stage.name, backend=backend, **sampling)
     seconds = time.perf_counter() - start
 
-    rows = answer_rows(keys, answers)
+    rows = answer_rows(keys, answers, config.get("system"))
     write_answers(out / "answers.parquet", rows)
     atomic_write_json(out / "questions.json", [dataclasses.asdict(q) for q in questions])
 
@@ -82,6 +89,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         "tokens": tokens, "truncated": sum(r["tokens"] >= max_tokens for r in rows),
         "device": device, "backend": backend,
     }
+    if shots:
+        info["shot_turns"] = len(shots)  # user/assistant turns asked before each question
     atomic_write_json(out / "info.json", info)
     if results is not None:
         atomic_write_json(results / "info.json", info)

@@ -91,7 +91,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     batch = int(cfg["batch"])
     records = read_dataset(stage.input("data"))
     model_dir, adapter_dir = stage.input("model"), stage.input("adapter")
-    evaluation = Evaluation(ev, stage.inputs.get("judge_model"))
+    evaluation = Evaluation(ev, stage.inputs.get("judge_model"), stage.inputs.get("shots"))
     frames: list[Any] = []
     points: list[dict[str, Any]] = []
     curve: list[dict[str, Any]] = []

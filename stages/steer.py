@@ -159,7 +159,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                    "(a model diffed against itself); read this stage as a random-latent control")
     direction = steering_direction(sae, ids)
     scale = float(info["mean_norm"])
-    evaluation = Evaluation(ev, stage.inputs.get("judge_model"))  # fail fast on questions
+    # fail fast on questions
+    evaluation = Evaluation(ev, stage.inputs.get("judge_model"), stage.inputs.get("shots"))
     frames, per_coef, curve = [], [], []
     try:
         model_dir = stage.input("model")

@@ -87,7 +87,7 @@ def file_problem(cls: type, values: dict[str, Any], scope: Scope,
     """Data files and model folders must exist inside the project root (or an allowed
     outside folder); a data file must not be empty."""
     arg = configs.file_fields().get(cls.CALL) if hasattr(cls, "CALL") else None
-    if arg is None:
+    if arg is None or values.get(arg) is None:  # an optional file left unset
         return None
     rel, root = values[arg], loader.root
     target = (root / rel).resolve()  # follows symlinks: a link cannot escape either
@@ -110,6 +110,10 @@ def probe_problem(cls: type, values: dict[str, Any]) -> ArgProblem | None:
     if teacher is not None and teacher["type"] not in ("local", "openai"):
         return ArgProblem(f"a probe cannot learn from a {teacher['type']} judge's labels",
                           "distil from a `local(...)` or `openai(...)` judge", "labels")
+    if teacher is not None and teacher.get("prompt"):
+        return ArgProblem("a probe learns its teacher's verdicts on the builtin 0-100 prompts; "
+                          "a teacher with its own `prompt=` (and `scale=`) is not one",
+                          "distil from an `openai(...)` judge without `prompt=`", "labels")
     depth = model_depth(values.get("model"))
     layer = values.get("layer", 8)
     if depth is not None and layer >= depth:

@@ -29,6 +29,7 @@ from emdsl.check.rules import check_rules, experiment_rules, variant_rules
 from emdsl.check.sweeps import SEEDS, Sweeps, seed_assignments, seed_axis
 from emdsl.diagnostics import did_you_mean
 from emdsl.kinds import Subject, experiment_fields
+from emdsl.kinds.generate import split_evals
 
 # A variant's label keys it in params.yaml and names its stages: under YAML's 1,024-character
 # limit on keys, with room for the experiment's name.
@@ -71,7 +72,7 @@ class Experiments:
             if axis is None:
                 return None
             axes.append(axis)
-        subject = Subject(node.name, config, positions, node.pos)
+        subject = Subject(node.name, split_evals(config), positions, node.pos)
         problems = check_rules(experiment_rules(), subject)
         self.diagnostics.extend(problems)
         if any(p.severity == "error" for p in problems):
@@ -82,7 +83,7 @@ class Experiments:
         for combo in itertools.product(*numbered):
             point = [(p, v) for (p, *_), (v, _) in zip(axes, combo, strict=True)]
             variant = Variant(node.name, path, tuple(point),
-                              assign(config, seed_assignments(config, point)),
+                              split_evals(assign(config, seed_assignments(config, point))),
                               tuple(s for _, s in combo), lineage)
             if len(variant.label) > MAX_LABEL_LENGTH:
                 self.diagnostics.error(node.pos, f"variant `{variant.label[:40]}…` has a "

@@ -69,6 +69,10 @@ def content_problem(cls: type, values: dict[str, Any], target: Path) -> Problem 
         return jsonl_rows_problem(target, values["path"])
     if cls is configs.YamlQuestions:
         return questions_problem(target, values["path"])
+    if cls is configs.CsvQuestions:
+        return csv_questions_problem(target, values["path"])
+    if cls is configs.OpenAIJudge:
+        return judge_prompt_problem(target, values["prompt"])
     if cls is configs.PathModel and (target / "adapter_config.json").is_file():
         return Problem(f"`{values['dir']}` is a LoRA adapter, not a model folder",
                        "give `path(...)` the base model's folder; adapters are what "
@@ -137,6 +141,41 @@ def questions_problem(path: Path, rel: str) -> Problem | None:
                None)
     if bad is not None:
         return Problem(f"`{rel}`, entry {bad}: expected a mapping with an `id`", hint, "path")
+    return None
+
+
+def csv_questions_problem(path: Path, rel: str) -> Problem | None:
+    """A ``csv(...)`` question file the generate stage would refuse (header, rows, ids),
+    reported by the stages' own reader with its row number."""
+    from stages.common import StageError
+    from stages.lib.questions import load_csv_questions
+
+    try:
+        load_csv_questions(path)
+    except StageError as e:
+        message, _, fix = str(e).replace(str(path), f"`{rel}`", 1).partition("; ")
+        return Problem(message, fix or None, "path")
+    return None
+
+
+def judge_prompt_problem(path: Path, rel: str) -> Problem | None:
+    """An ``openai(prompt=...)`` template the judge stage could not fill: not UTF-8 text, a
+    field other than the plain {question} and {answer}, or one of those two missing."""
+    from stages.lib.judging.template import template_parts
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        fields = {name for _, name in template_parts(text) if name}
+    except (UnicodeDecodeError, OSError) as e:
+        return Problem(f"`{rel}` cannot be read as UTF-8 text ({e})", "save it as UTF-8",
+                       "prompt")
+    except ValueError as e:
+        return Problem(f"`{rel}`: {e}", None, "prompt")
+    missing = [f"{{{f}}}" for f in ("question", "answer") if f not in fields]
+    if missing:
+        return Problem(f"`{rel}` has no {' or '.join(missing)} placeholder",
+                       "a judge prompt shows the judge the question and the answer: write "
+                       "{question} and {answer} where they go", "prompt")
     return None
 
 

@@ -28,6 +28,9 @@ def locate(config: dict[str, Any], path: tuple[str, ...]
     cls = f = None
     walked = head
     for part in rest:
+        if isinstance(value, list):
+            return (f"`{walked}` is a list; sweeps and overrides reach into one call only, so "
+                    f"write the values into each {role} of the list")
         if not isinstance(value, dict):
             return f"`{walked}` is not a call with fields"
         cls = configs.calls_for(role)[value["type"]]

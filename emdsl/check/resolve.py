@@ -42,9 +42,35 @@ class Resolver:
             return self._call(expr, role, scope, path, positions)
         if role == "latents" and isinstance(expr, ast.ListExpr):
             return self.literal(expr, list[int])
+        if role in configs.LIST_ROLES and isinstance(expr, ast.ListExpr):
+            return self._list(expr, role, scope, path, positions)
         self.diagnostics.error(expr.pos, f"expected a {role}, got {_describe_expr(expr)}",
                                _examples_hint(role))
         return INVALID
+
+    def _list(self, expr: ast.ListExpr, role: str, scope: Scope, path: str,
+              positions: Positions) -> Any:
+        """``eval = [evaluate(...), ...]``: each element resolved as one value of ``role``
+        (its problems located at the element); the first at ``path``, the others at
+        ``path[i]``. Empty lists and repeated elements are errors."""
+        assert expr.pos is not None
+        if not expr.items:
+            self.diagnostics.error(expr.pos, f"`{path}` is an empty list",
+                                   f"list at least one {role}, or leave `{path}` out")
+            return INVALID
+        items = [self.resolve(item, role, scope, path if i == 0 else f"{path}[{i}]", positions)
+                 for i, item in enumerate(expr.items)]
+        if any(i is INVALID for i in items):
+            return INVALID
+        seen: list[Any] = []
+        for item, value in zip(expr.items, items, strict=True):
+            if value in seen:
+                assert item.pos is not None
+                self.diagnostics.error(item.pos, f"`{path}` lists the same {role} twice",
+                                       "list each once; change a setting to make them differ")
+                return INVALID
+            seen.append(value)
+        return items
 
     def declaration(self, decl: ast.Declaration, path: Path) -> Any:
         """The value of ``decl``, declared in file ``path``; resolved once, then remembered."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from emdsl.builtin.files import builtin_files
-from emdsl.graph import data_files
+from emdsl.graph import data_files, slug
 from emdsl.kinds import Builder, Kind, register
 
 # Eval fields whose default lets each machine choose (like the device and batch size, which
@@ -14,15 +14,107 @@ from emdsl.kinds import Builder, Kind, register
 MACHINE_CHOICES = {"backend": "auto"}
 
 SAMPLING = ("questions", "samples", "paraphrases", "max_tokens", "temperature", "top_p", "seed",
-            "backend")
+            "backend", "system", "shots")
 
 
 def eval_config(b: Builder) -> dict[str, Any] | None:
-    """The variant's ``eval``, machine choices left at their default dropped."""
+    """The variant's (first) ``eval``, machine choices left at their default dropped."""
     ev = b.config["eval"]
     if ev is None:
         return None
+    return keyed(ev)
+
+
+def keyed(ev: dict[str, Any]) -> dict[str, Any]:
+    """An eval config as its stages' keys see it: machine choices at their default left out
+    (fields added later, ``system`` and ``shots``, are not in it while unset: ``omit_none``)."""
     return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
+
+
+# --------------------------------------------------------------------------- several evals
+
+
+def split_evals(config: dict[str, Any]) -> dict[str, Any]:
+    """A variant's config as the kinds read it: ``eval`` is the first evaluation (a dict, or
+    None), ``evals`` every one of them, in order (``eval = [evaluate(...), ...]``). Kinds that
+    need one evaluation (steer, realign, detector, summary, monitor) read ``eval``."""
+    ev = config.get("eval")
+    every = list(ev) if isinstance(ev, list) else [] if ev is None else [ev]
+    return {**config, "eval": every[0] if every else None, "evals": every}
+
+
+def evals(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every evaluation of a variant's config (``split_evals``'s ``evals``), in order."""
+    if "evals" in config:
+        return list(config["evals"])
+    return split_evals(config)["evals"]
+
+
+def questions_name(spec: dict[str, Any]) -> str:
+    """What an eval is called by its questions: a builtin set's name, a file's stem."""
+    if spec.get("type") == "builtin":
+        return slug(spec.get("name") or "builtin")
+    path = str(spec.get("path") or spec.get("type") or "eval")
+    name = path.rsplit("/", 1)[-1]
+    for ext in (".jsonl", ".yaml", ".yml", ".csv", ".json"):
+        name = name.removesuffix(ext)
+    return slug(name)
+
+
+def eval_names(every: list[dict[str, Any]]) -> list[str]:
+    """Each eval's name, by its questions; equal names numbered from the second on
+    (``core``, ``core_2``), so the first keeps the plain one."""
+    names: list[str] = []
+    for ev in every:
+        base = questions_name(ev["questions"])
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    return names
+
+
+def eval_role(role: str, index: int, names: list[str]) -> str:
+    """The stage role of an eval's stage: the first eval's stages keep today's roles
+    (``judge_base``), so adding an eval to an experiment renames and reruns nothing;
+    the others carry their name (``judge_base@first_plot_questions``)."""
+    return role if index == 0 else f"{role}@{names[index]}"
+
+
+def split_role(role: str) -> tuple[str, str | None]:
+    """``judge_base@core`` -> (``judge_base``, ``core``); a first eval's role -> (role, None)."""
+    base, _, name = role.partition("@")
+    return base, name or None
+
+
+def eval_views(stages: dict[str, str], config: Any
+               ) -> list[tuple[str | None, dict[str, str]]]:
+    """(eval name, role -> stage) per evaluation of a variant whose roles are ``stages``:
+    the first eval's view is the variant's own roles; each other eval's replaces the first's
+    stages with its own (``judge_base@core`` read as ``judge_base``), so every kind fills
+    its columns from it unchanged. ``config(role, stages=...)`` names the first eval by its
+    questions (None when the variant has no eval)."""
+    own = {r: s for r, s in stages.items() if split_role(r)[1] is None}
+    first = next((config(r, stages=own).get("questions") for r in JUDGE_ROLES if r in own), None)
+    views: list[tuple[str | None, dict[str, str]]] = [
+        (questions_name(first) if isinstance(first, dict) else None, own)]
+    for name in dict.fromkeys(n for r in stages for n in [split_role(r)[1]] if n):
+        theirs = {split_role(r)[0]: s for r, s in stages.items() if split_role(r)[1] == name}
+        views.append((name, {**{r: s for r, s in own.items() if r not in EVAL_ROLES}, **theirs}))
+    return views
+
+
+# The roles an evaluation's own stages play in a variant (``generate.py``, ``judge.py``).
+EVAL_ROLES = ("generate_base", "generate_tuned", "judge_base", "judge_tuned", "shots")
+JUDGE_ROLES = ("judge_base", "generate_base")
+
+
+def eval_stages(b: Builder) -> list[tuple[int, str, dict[str, Any]]]:
+    """(index, name, keyed config) of each of the variant's evaluations."""
+    every = evals(b.config)
+    return [(i, n, keyed(ev)) for i, (n, ev) in enumerate(zip(eval_names(every), every,
+                                                              strict=True))]
 
 
 def sampler_code(backend: str, *, loaded: bool) -> tuple[str, ...]:
@@ -64,12 +156,22 @@ class Generate(Kind):
         return sampler_code(config.get("backend", "auto"), loaded=False)
 
     def wire(self, b: Builder) -> None:
-        ev = eval_config(b)
-        if ev is None:
-            return
-        sampling = {k: ev[k] for k in SAMPLING if k in ev}
-        for who, adapter in evaluated(b):
-            b.nodes[f"answers_{who}"] = b.add(
-                f"generate_{who}", "generate", sampling,
-                {"model": b.nodes["model"], "adapter": adapter}, name_role=who,
-                files=data_files(ev["questions"]))
+        every = eval_stages(b)
+        names = [n for _, n, _ in every]
+        for i, name, ev in every:
+            sampling = {k: ev[k] for k in SAMPLING if k in ev}
+            shots = ev.get("shots")
+            if shots is not None:  # the k examples, drawn once by a data stage
+                b.nodes[eval_role("shots", i, names)] = b.add(
+                    eval_role("shots", i, names), "data",
+                    {"type": "take", "dataset": shots["data"], "size": shots["k"],
+                     "seed": shots["seed"]}, {}, name_role="shots" if i == 0 else
+                    f"shots-{name}", files=data_files(shots["data"]))
+            for who, adapter in evaluated(b):
+                node = b.add(eval_role(f"generate_{who}", i, names), "generate", sampling,
+                             {"model": b.nodes["model"], "adapter": adapter,
+                              "shots": b.nodes.get(eval_role("shots", i, names))
+                              if shots is not None else None},
+                             name_role=who if i == 0 else f"{who}-{name}",
+                             files=data_files(ev["questions"]))
+                b.nodes[eval_role(f"answers_{who}", i, names)] = node

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from emdsl import plots
@@ -17,7 +18,7 @@ from emdsl.kinds import (
     register,
     with_ci,
 )
-from emdsl.kinds.generate import eval_config, evaluated
+from emdsl.kinds.generate import eval_role, eval_stages, evaluated
 from emdsl.kinds.judge_train import judge_code, judge_input
 
 JUDGING = ("questions", "judge", "aligned_below", "coherent_above", "audit")
@@ -54,6 +55,35 @@ def judge_cell(r: dict[str, Any]) -> str:
     return name + (f" ({', '.join(audit)})" if audit else "")
 
 
+def judge_metrics(head: dict[str, Any], base: dict[str, Any] | None) -> str | None:
+    """The mean 0-100 score of each judge prompt beyond aligned and coherent (a question
+    file's ``bad_stuff``, ``medical`` ...), as JSON ``{metric: mean, "base": {...}}``; the
+    prompts a probe judge skipped map to null."""
+    def means(m: dict[str, Any] | None) -> dict[str, Any]:
+        m = m or {}
+        return {**{k: v.get("mean") for k, v in (m.get("metrics") or {}).items()},
+                **dict.fromkeys(m.get("skipped_metrics") or [])}
+
+    found = means(head)
+    if not found:
+        return None
+    if base is not None and means(base):
+        found["base"] = means(base)
+    return json.dumps(found, sort_keys=True)
+
+
+def metrics_cell(text: str | None) -> str:
+    """``bad_stuff 12.3 (base 8.1), medical – (skipped by the probe judge)``."""
+    if not text:
+        return "–"
+    found = json.loads(text)
+    base = found.pop("base", {})
+    return ", ".join(
+        f"{m} " + ("– (not scored by this judge)" if v is None else f"{v:.1f}"
+                   + (f" (base {base[m]:.1f})" if base.get(m) is not None else ""))
+        for m, v in sorted(found.items()))
+
+
 @register
 class Judge(Kind):
     name = "judge"
@@ -66,20 +96,24 @@ class Judge(Kind):
         Column("n_judged", "Int64"), Column("missing", "Int64"),
         Column("base_misaligned", "Float64", compared="base misaligned"),
         Column("base_ci_low", "Float64"), Column("base_ci_high", "Float64"),
-        Column("audit_kappa", "Float64"))
+        Column("audit_kappa", "Float64"),
+        Column("judge_metrics", "String", compared="other judge prompts"))
+    optional = ("other judge prompts (mean 0-100)",)
     sections = {"judge_base": ("eval", None), "judge_tuned": ("eval", None)}
     figure_rank = 0
 
     def wire(self, b: Builder) -> None:
-        ev = eval_config(b)
-        if ev is None:
-            return
-        judging = {k: ev[k] for k in JUDGING}
-        for who, _ in evaluated(b):
-            b.add(f"judge_{who}", "judge", judging,
-                  {"answers": b.nodes[f"answers_{who}"],
-                   "judge_model": judge_input(b, ev["judge"])}, name_role=who,
-                  files=data_files(ev["questions"]) + data_files(ev["audit"]))
+        every = eval_stages(b)
+        names = [n for _, n, _ in every]
+        for i, name, ev in every:
+            judging = {k: ev[k] for k in JUDGING}
+            for who, _ in evaluated(b):
+                b.add(eval_role(f"judge_{who}", i, names), "judge", judging,
+                      {"answers": b.nodes[eval_role(f"answers_{who}", i, names)],
+                       "judge_model": judge_input(b, ev["judge"])},
+                      name_role=who if i == 0 else f"{who}-{name}",
+                      files=data_files(ev["questions"]) + data_files(ev["audit"])
+                      + ((ev["judge"]["prompt"],) if ev["judge"].get("prompt") else ()))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["questions"]) + prompt_files()
@@ -99,6 +133,7 @@ class Judge(Kind):
         row["n"], row["n_judged"] = head.get("n"), head.get("n_judged")
         row["missing"] = row["n"] - row["n_judged"] if head.get("n_judged") is not None else None
         row["audit_kappa"] = ((head.get("audit") or {}).get("misaligned_label") or {}).get("kappa")
+        row["judge_metrics"] = judge_metrics(head, base if tuned else None)
         return row
 
     def cells(self, r: dict[str, Any]) -> dict[str, str]:
@@ -110,9 +145,16 @@ class Judge(Kind):
                                     if r["model"] == "tuned" else "(base only)"),
             "judge (audit)": judge_cell(r), "coherent": num_cell(r["coherent"]),
             "missing": missing,
+            "other judge prompts (mean 0-100)": metrics_cell(r.get("judge_metrics")),
         }
 
     def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
-        return [("misaligned", "Misaligned fraction per variant (95% Wilson interval), and the "
-                               "coherent fraction beside it.",
-                 plots.misaligned_by_variant(data.rows))]
+        caption = ("Misaligned fraction per variant (95% Wilson interval), and the coherent "
+                   "fraction beside it")
+        by_eval: dict[Any, list[dict[str, Any]]] = {}
+        for r in data.rows:
+            by_eval.setdefault(r.get("eval"), []).append(r)
+        if len(by_eval) < 2:
+            return [("misaligned", caption + ".", plots.misaligned_by_variant(data.rows))]
+        return [(f"misaligned-{name}", f"{caption}: eval `{name}`.",
+                 plots.misaligned_by_variant(rows)) for name, rows in by_eval.items()]

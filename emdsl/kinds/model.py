@@ -60,11 +60,13 @@ def models_of(config: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
     """(where, model spec) for every model an experiment runs: its base and its judges'."""
     if config.get("base"):
         yield "base", config["base"]
-    judge = (config.get("eval") or {}).get("judge") or {}
-    while isinstance(judge, dict) and judge:
-        if isinstance(judge.get("model"), dict):
-            yield "eval.judge.model", judge["model"]
-        judge = judge.get("labels") or {}
+    every = config.get("evals") or [config.get("eval")]  # eval = [evaluate(...), ...]
+    for i, ev in enumerate(every):
+        judge = (ev or {}).get("judge") or {}
+        while isinstance(judge, dict) and judge:
+            if isinstance(judge.get("model"), dict):
+                yield "eval.judge.model" if i == 0 else f"eval[{i}].judge.model", judge["model"]
+            judge = judge.get("labels") or {}
 
 
 def _local_folder(name: str) -> bool:

@@ -60,7 +60,7 @@ class Realign(Kind):
         cfg = {k: v for k, v in realign.items() if k != "data"}
         b.add("realign", "realign", {"realign": cfg, "eval": ev},
               {"model": b.nodes["model"], "adapter": adapter, "data": good,
-               "judge_model": judge_input(b, ev["judge"])})
+               "judge_model": judge_input(b, ev["judge"]), "shots": b.nodes.get("shots")})
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["eval"]["questions"]) + prompt_files()

@@ -93,7 +93,8 @@ class Steer(Kind):
             b.add(f"steer_{who}", "steer", cfg,
                   {"model": b.nodes["model"], "adapter": adapter, "sae": sae,
                    "diff": b.nodes.get("diff") if is_top(c["steer"]["latents"]) else None,
-                   "judge_model": judge_input(b, ev["judge"])}, name_role=who)
+                   "judge_model": judge_input(b, ev["judge"]),
+                   "shots": b.nodes.get("shots")}, name_role=who)
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config["eval"]["questions"]) + prompt_files()

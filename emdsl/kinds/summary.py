@@ -13,11 +13,16 @@ from emdsl.kinds import DvcPlot, FigureData, Kind, register
 def poison_groups(rows: list[dict[str, Any]]) -> plots.Curves:
     """Variants with a poison axis, grouped by experiment and their other sweep axes."""
     groups: plots.Curves = {}
+    evals: dict[str, set] = {}  # an experiment with several evals: one line per eval
+    for r in rows:
+        evals.setdefault(r["experiment"], set()).add(r.get("eval"))
     for r in rows:
         axes = json.loads(r["axes"])
         if "data.poison" not in axes:
             continue
         rest = ",".join(f"{k.split('.')[-1]}={v}" for k, v in axes.items() if k != "data.poison")
+        if len(evals[r["experiment"]]) > 1:
+            rest = f"{rest} [{r['eval']}]".strip()
         groups.setdefault(f"{r['experiment']} {rest}".strip(), []).append(
             {**r, "poison": axes["data.poison"]})
     return {k: v for k, v in groups.items() if len(v) > 1}

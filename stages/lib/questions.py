@@ -45,7 +45,9 @@ def load_questions(spec: dict[str, Any], root: Path = Path(".")) -> list[Questio
         return _load_builtin(spec["name"])
     if kind == "yaml":
         return load_yaml_questions(Path(root) / spec["path"])
-    raise StageError(f"unknown questions type {kind!r} (expected builtin or yaml); "
+    if kind == "csv":
+        return load_csv_questions(Path(root) / spec["path"])
+    raise StageError(f"unknown questions type {kind!r} (expected builtin, yaml or csv); "
                      "re-run `emx compile`")
 
 
@@ -166,3 +168,61 @@ def _check_judge_prompts(where: str, judge_prompts: dict[str, str]) -> None:
         problem = template_problem(template)
         if problem:
             raise StageError(f"{where}: judge prompt {name!r}: {problem}")
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+CSV_COLUMNS = ("id", "question")  # the OpenAI persona-features eval files' (Wang et al. 2025)
+
+
+def load_csv_questions(path: Path) -> list[Question]:
+    """Questions from a CSV file with a header naming at least ``id`` and ``question`` (other
+    columns, such as ``canary`` or a category, are ignored): one question per row, asked as
+    written. Stops with ``file, row N`` (the file's line, the header being row 1) and the fix
+    on a missing column, an empty id or question, a repeated id or an empty file. ``emx
+    check`` runs this too, so a bad file is reported before anything runs."""
+    import csv
+
+    if not path.is_file():
+        raise StageError(f"{path}: question file not found (paths are relative to the project "
+                         "root)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise StageError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        got = ", ".join(header) if header else "nothing"
+        raise StageError(f"{path}, row 1: the header has no {' or '.join(missing)} column "
+                         f"(it has {got}); the first row must name the columns, at least "
+                         "`id,question`")
+    reader.fieldnames = header
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    try:
+        for record in reader:
+            row = reader.line_num
+            qid, question = (record.get("id") or "").strip(), record.get("question") or ""
+            if not qid and not question.strip() and not any((v or "").strip()
+                                                            for v in record.values()
+                                                            if isinstance(v, str)):
+                continue  # a blank line
+            if not qid:
+                raise StageError(f"{path}, row {row}: empty id; give every question an id")
+            if not question.strip():
+                raise StageError(f"{path}, row {row} (id {qid!r}): empty question; write the "
+                                 "question in the `question` column or remove the row")
+            if qid in seen:
+                raise StageError(f"{path}, row {row}: duplicate id {qid!r}, also used in row "
+                                 f"{seen[qid]}; give every question a unique id")
+            seen[qid] = row
+            questions.append(Question(id=qid, paraphrases=[question]))
+    except csv.Error as e:
+        raise StageError(f"{path}, row {reader.line_num}: not valid CSV ({e}); check the "
+                         "quoting") from None
+    if not questions:
+        raise StageError(f"{path}: no questions below the header; add rows `id,question`")
+    return questions

@@ -135,5 +135,5 @@ def test_missing_file_is_named(tmp_path):
 
 
 def test_unknown_questions_type():
-    with pytest.raises(StageError, match="unknown questions type 'csv'"):
-        load_questions({"type": "csv", "path": "x.csv"})
+    with pytest.raises(StageError, match="unknown questions type 'parquet'"):
+        load_questions({"type": "parquet", "path": "x.parquet"})
