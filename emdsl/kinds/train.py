@@ -10,7 +10,9 @@ from emdsl.builtin.files import prompt_files
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import data_files
 from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, Subject, register
+from emdsl.kinds.direction import direction_node, node_config
 from emdsl.kinds.judge_train import judge_code, judge_input
+from emdsl.kinds.screen import data_node
 
 SFT_NEEDS_DATA = "`train = sft(...)` needs `data`"
 
@@ -44,8 +46,14 @@ class Train(Kind):
         if train["type"] == "sft":
             if c["data"] is None:
                 raise b.error(SFT_NEEDS_DATA)  # the checker reports it first (sft_needs_data)
-            data = b.add("data", "data", c["data"], {}, files=data_files(c["data"]))
-            adapter = b.add("train", "train", train, {"model": base, "data": data})
+            data = data_node(b, c["data"])  # screen(...) adds its screen stage
+            inputs = {"model": base, "data": data}
+            if train.get("steer"):  # preventative steering: the direction is an input
+                steering = train["steer"]
+                inputs["steer_direction"] = direction_node(b, steering["direction"])
+                train = {**train, "steer": {**steering,
+                                            "direction": node_config(steering["direction"])}}
+            adapter = b.add("train", "train", train, inputs)
         else:  # grpo: prompts are a dataset; the reward may need a judge model
             data = b.add("data", "data", train["prompts"], {},
                          files=data_files(train["prompts"]))
