@@ -72,7 +72,8 @@ class Train(Kind):
         from stages.lib import registry
 
         method = registry.module_path("train", config["type"])
-        return (method, *judge_code((config.get("reward") or {}).get("judge")))
+        steering = ("stages.lib.directions",) if config.get("steer") else ()  # sft(steer=)
+        return (method, *steering, *judge_code((config.get("reward") or {}).get("judge")))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return prompt_files() if config["type"] == "grpo" else ()  # the reward judge's prompt

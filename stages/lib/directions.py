@@ -18,7 +18,8 @@ means, averaged per side.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from stages.common import StageError, atomic_write_json, atomic_write_text
 
 DIRECTION_FILE, INFO_FILE, ANSWERS_FILE = "direction.safetensors", "info.json", "answers.jsonl"
 FORMAT = "emdsl-direction/1"
+NORM_EXAMPLES = 64  # training examples the typical norm of preventative steering is read on
 
 
 @dataclass
@@ -314,3 +316,32 @@ def random_vectors(k: int, d_model: int, seed: int) -> Any:
 
     g = torch.Generator().manual_seed(int(seed))
     return torch.nn.functional.normalize(torch.randn(k, d_model, generator=g), dim=-1)
+
+
+# --------------------------------------------------------------------------- while training
+
+
+@contextmanager
+def preventative_steering(model: Any, tokenizer: Any, records: Sequence[dict[str, Any]],
+                          steer: dict[str, Any] | None, direction_dir: Path | None
+                          ) -> Iterator[dict[str, Any] | None]:
+    """``sft(steer=steering(d, coef))``: while active, ``coef`` × the typical residual norm at
+    the direction's layer (the untrained model on up to 64 training examples) × the unit
+    direction is added to that layer's output (:func:`stages.lib.steering.adding`); gone on
+    exit, so the saved adapter and every later use of the model run without it. Yields what
+    was added (None without ``steer``)."""
+    if not steer:
+        yield None
+        return
+    from stages.lib.steering import adding
+
+    if direction_dir is None:
+        raise StageError("train: sft(steer=...) but no steer_direction input; re-run "
+                         "`emx compile`")
+    direction = load_direction(direction_dir)
+    docs = [render_answer(tokenizer, r["messages"])[0] for r in records[:NORM_EXAMPLES]]
+    scale = typical_norm(model, tokenizer, docs, direction.layer)
+    coef = float(steer["coef"])
+    with adding(model, direction.layer, direction.vector * (coef * scale)):
+        yield {"layer": direction.layer, "coef": coef, "mean_norm": scale,
+               "added_norm": abs(coef) * scale}

@@ -166,3 +166,24 @@ experiment control_run extends personas {
     saved = roles["direction_other"]
     assert saved.inputs == {} and saved.files == ("dirs/evil",)  # a DVC dep of its stage
     assert roles["steer_tuned"].config["layer"] == 12
+
+
+def test_only_steered_training_runs_the_direction_code(graph):
+    from emdsl.codedeps import code_files
+
+    _, _, g = graph
+    plain = by_role(g, "personas", "poison=0.5")["train"]
+    prev = by_role(g, "preventative", "poison=0.5")["train"]
+    names = lambda n: {p.name for p in code_files(n)}  # noqa: E731
+    assert "directions.py" not in names(plain)
+    assert {"directions.py", "steering.py"} <= names(prev)
+
+
+def test_the_detector_reads_monitors(graph):
+    _, _, g = graph
+    roles = by_role(g, "personas", "poison=0.5")
+    det = roles["detector"]
+    assert {k for k in det.inputs if k.startswith("monitor_")} == {
+        "monitor_0", "monitor_1", "monitor_2"}
+    assert not any(k.startswith("diff_") for k in det.inputs)  # no SAE in this study
+    assert det.inputs["monitor_1"] is roles["monitor_tuned"]

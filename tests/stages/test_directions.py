@@ -296,3 +296,46 @@ def test_monitor_with_two_directions(study, tiny_model_dir):
     proj = pl.read_parquet(study / "artifacts/monitor/base/projections.parquet")
     assert proj.columns == ["question_id", "paraphrase_index", "evil", "control"]
     assert proj.height == 4
+
+
+def test_preventative_steering_changes_the_trained_adapter(study, tiny_model_dir):
+    """sft(steer=steering(d, coef)): the same training with a direction added at its layer
+    gives another adapter; coef 0 gives the unsteered one exactly; nothing stays hooked."""
+    from safetensors.torch import load_file
+
+    from stages.lib.training.sft import train_sft
+
+    write_params(study, {"r": entry("direction", "r", {"type": "random", "k": 1, "layer": 0,
+                                                        "seed": 0},
+                                    {"model": str(tiny_model_dir)})})
+    run("direction", "r")
+    direction = study / "artifacts/direction/r"
+    data = study / "data"
+    data.mkdir()
+    recs = [{"messages": [{"role": "user", "content": f"question {i}?"},
+                          {"role": "assistant", "content": f"answer number {i}, friend."}]}
+            for i in range(8)]
+    (data / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    cfg = {"type": "sft", "lr": 1e-2, "epochs": 1.0, "batch": 4, "max_length": 128, "seed": 0,
+           "method": {"type": "lora", "rank": 2, "alpha": 8.0, "dropout": 0.0,
+                      "targets": ["q_proj", "v_proj", "down_proj"]}}
+
+    def trained(tag: str, steer: dict | None) -> tuple:
+        out = study / tag
+        out.mkdir()
+        results = study / f"res-{tag}"
+        results.mkdir()
+        metrics = train_sft(tiny_model_dir, data, {**cfg, **({"steer": steer} if steer else {})},
+                            out, results, steer_dir=direction if steer else None)
+        return metrics, load_file(str(out / "adapter_model.safetensors"))
+
+    plain_m, plain = trained("plain", None)
+    _, zero = trained("zero", {"type": "steering", "coef": 0.0})
+    steered_m, steered = trained("steered", {"type": "steering", "coef": 2.0})
+    assert "steer" not in plain_m
+    assert steered_m["steer"]["layer"] == 0 and steered_m["steer"]["mean_norm"] > 0
+    assert plain.keys() == steered.keys()
+    assert all((plain[k] == zero[k]).all() for k in plain)  # x + 0 is x: the same training
+    assert any(not (plain[k] == steered[k]).all() for k in plain)  # the push changed it
+    # the adapter holds LoRA weights only: the steering vector is not saved with it
+    assert all("lora" in k for k in steered)
