@@ -187,3 +187,46 @@ def test_the_detector_reads_monitors(graph):
         "monitor_0", "monitor_1", "monitor_2"}
     assert not any(k.startswith("diff_") for k in det.inputs)  # no SAE in this study
     assert det.inputs["monitor_1"] is roles["monitor_tuned"]
+
+
+def test_show_and_report_read_directions_monitors_and_screening(tmp_path):
+    import json
+
+    from helpers import fake_results
+
+    from emdsl import plots
+    from emdsl.cli.common import compile_and_write
+    from emdsl.compare import sections
+    from emdsl.results import Source, collect, show
+
+    root = project(tmp_path, {"experiments/exp.emx": STUDY})
+    assert compile_and_write([root / "experiments"], root)[1] == 0
+    fake_results(root)
+    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    for entry in stages.values():
+        res = root / entry["results"] if entry.get("results") else None
+        if res is None or entry["kind"] not in ("direction", "monitor", "screen"):
+            continue
+        res.mkdir(parents=True, exist_ok=True)
+        if entry["kind"] == "direction":
+            m = {"type": entry["config"]["type"], "layer": 12, "norm": 3.0}
+            if m["type"] == "contrast":
+                m |= {"gap": 3.0, "heldout_gap": 2.5}
+        elif entry["kind"] == "monitor":
+            tuned = entry["config"]["target"] == "tuned"
+            m = {"signals": [{"name": "evil", "mean": 0.5 if tuned else 0.1},
+                             {"name": "drift", "mean": 1.0 if tuned else 0.0}]}
+        else:
+            m = {"dropped": 10, "n": 96}
+        (res / "metrics.json").write_text(json.dumps(m))
+    rows = {(r["experiment"], r["variant"]): r for r in collect(Source(root))}
+    plain, screened = rows["personas", "poison=0.5"], rows["screened", "poison=0.5"]
+    assert plain["monitor"] == "evil 0.1→0.5, drift 0→1"
+    assert plain["directions"].startswith("drift ‖3‖; evil ‖3‖ gap 3 (held out 2.5)")
+    assert plain["screened"] is None and screened["screened"] == 10
+    table = show(Source(root))
+    assert "10 dropped" in table and "evil 0.1→0.5" in table
+    assert sections()["monitor_tuned"] == ("monitor", "monitor")  # `emx diff` names it
+    png = plots.monitor({"personas (tuned model)": [
+        {"signal": "evil", "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}]})
+    assert png and png.startswith(b"\x89PNG")
