@@ -598,9 +598,10 @@ class RandomLatents(Config):
 @register("steer", "steer")
 @dataclass
 class Steer(Config):
-    """Add latents' unit decoder directions × coef × the layer's typical residual norm while
-    generating, then judge. ``coef`` is in residual norms: 0.25 adds a quarter of a typical
-    residual; on SmolLM2 at layer 15, coherence is gone by 1."""
+    """Add latents' unit decoder directions (or, with ``directions``, declared directions:
+    no SAE needed) × coef × the layer's typical residual norm while generating, then judge.
+    ``coef`` is in residual norms: 0.25 adds a quarter of a typical residual; on SmolLM2 at
+    layer 15, coherence is gone by 1. Give exactly one of ``latents`` and ``directions``."""
 
     latents: Any = spec("latents", default=None, ids=True, omit=True)
     coef: list[float] = field(default_factory=lambda: [-0.5, 0.0, 0.5])

@@ -1,4 +1,5 @@
-"""Steer stage: generate with an SAE latent's direction added to the residual, and judge.
+"""Steer stage: generate with an SAE latent's (or a direction's) vector added to the residual,
+and judge.
 
 For each coefficient c, every forward pass of generation adds
 
@@ -14,6 +15,12 @@ so c means the same push whatever their number.
 ``target: tuned`` steers the fine-tuned one (negative c should *repair* it). Every coefficient
 samples with the eval's seed, so the coefficient is the only difference between rows, and
 c = 0 reproduces unsteered generation exactly (x + 0 is x in floating point).
+
+With ``steer.directions`` (declared directions, inputs ``direction_<i>``) instead of
+latents, v = unit(Σ_i d_i) over the directions' unit vectors (one layer), no SAE is read,
+and ``mean_norm`` is the typical residual norm at that layer over the eval prompts' tokens
+(the loaded model, unsteered), so a random direction of the same layer gets the same push.
+The add is :func:`stages.lib.steering.added`, the hook preventative steering shares.
 
 Answers are sampled and judged as a generate + judge pair of stages would
 (:class:`stages.lib.judged_eval.Evaluation`: the same prompts, templates, scoring, metrics and

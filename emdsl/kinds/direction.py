@@ -153,6 +153,12 @@ class Direction(Kind):
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return builtin_files(config.get("questions"))
 
+    def code(self, config: dict[str, Any]) -> tuple[str, ...]:
+        """A contrast samples answers (a loaded model: plain or static)."""
+        from emdsl.kinds.generate import sampler_code
+
+        return sampler_code("auto", loaded=True) if config["type"] == "contrast" else ()
+
     def fill(self, v: VariantResults) -> dict[str, Any]:
         parts = [summary(v.metrics(role), role.removeprefix("direction_"))
                  for role in sorted(v.stages) if role.startswith("direction_")]

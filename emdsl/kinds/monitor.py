@@ -21,7 +21,7 @@ from emdsl.kinds import (
     register,
 )
 from emdsl.kinds.direction import as_list, direction_inputs, labels, node_config
-from emdsl.kinds.generate import evaluated
+from emdsl.kinds.generate import eval_config, evaluated
 
 
 def is_top(latents: Any) -> bool:
@@ -75,7 +75,7 @@ class Monitor(Kind):
 
     def wire(self, b: Builder) -> None:
         c, monitor = b.config, b.config["monitor"]
-        ev = c["eval"]
+        ev = eval_config(b)  # its questions are the prompts monitored
         if monitor is None or ev is None:
             return
         specs = as_list(monitor.get("directions"))
