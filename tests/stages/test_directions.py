@@ -369,3 +369,32 @@ def test_smollm2_contrast_separates_evil_from_helpful_answers(smollm2_dir, tmp_p
           f"mean residual norm {m['mean_norm']:.2f}")
     assert m["gap"] > 0
     assert m["heldout_gap"] is not None and m["heldout_gap"] > 0
+
+
+def test_monitor_latents_read_the_sae(study, tiny_model_dir):
+    import torch
+    from sae_lens import TopKSAE, TopKSAEConfig
+
+    from stages.lib.directions import last_token_acts
+    from stages.lib.evaluation import eval_prompts
+    from stages.lib.models import load_model, load_tokenizer
+    from stages.lib.questions import load_questions
+    from stages.lib.sampling.core import encode_prompts
+
+    torch.manual_seed(0)
+    sae = TopKSAE(TopKSAEConfig(d_in=64, d_sae=16, k=8))
+    sae.save_model(str(study / "sae"))
+    (study / "sae" / "info.json").write_text(json.dumps({"layer": 0, "mean_norm": 1.0}))
+    cfg = {"monitor": {"type": "monitor", "latents": [3, 7]}, "labels": [],
+           "questions": EVAL["questions"], "paraphrases": 1, "layer": 0, "target": "base"}
+    write_params(study, {"m": entry("monitor", "m", cfg, {"model": str(tiny_model_dir),
+                                                          "sae": "sae"})})
+    run("monitor", "m")
+    m = json.loads((study / "results/monitor-m/metrics.json").read_text())
+    assert [s["name"] for s in m["signals"]] == ["latent 3", "latent 7"]
+    assert all(s["n"] == 3 for s in m["signals"])  # paraphrases=1: one prompt per question
+    model, tok = load_model(tiny_model_dir, device="cpu"), load_tokenizer(tiny_model_dir)
+    _, chats = eval_prompts(load_questions(EVAL["questions"]), 1)
+    feats = sae.encode(last_token_acts(model, tok, encode_prompts(tok, chats), 0)).detach()
+    assert m["signals"][0]["mean"] == pytest.approx(float(feats[:, 3].mean()), rel=1e-4,
+                                                    abs=1e-6)
