@@ -8,7 +8,7 @@ from typing import Any
 from emdsl import plots
 from emdsl.builtin.files import prompt_files
 from emdsl.diagnostics import Diagnostic
-from emdsl.graph import data_files
+from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, Subject, register
 from emdsl.kinds.direction import direction_node, node_config
 from emdsl.kinds.judge_train import judge_code, judge_input
@@ -23,6 +23,16 @@ def sft_needs_data(s: Subject) -> Iterator[Diagnostic]:
     if train is not None and train["type"] == "sft" and s.config["data"] is None:
         yield Diagnostic(s.at("train"), f"{SFT_NEEDS_DATA} in experiment `{s.experiment}`",
                          "add `data = mix(...)` or a dataset to train on")
+
+
+def sft_node(b: Builder, role: str, train: dict[str, Any], data: Node) -> Node:
+    """An sft stage on ``data``; with ``steer=steering(...)`` its direction is an input."""
+    inputs = {"model": b.nodes["model"], "data": data}
+    if train.get("steer"):  # preventative steering
+        steering = train["steer"]
+        inputs["steer_direction"] = direction_node(b, steering["direction"])
+        train = {**train, "steer": {**steering, "direction": node_config(steering["direction"])}}
+    return b.add(role, "train", train, inputs)
 
 
 @register
@@ -47,13 +57,7 @@ class Train(Kind):
             if c["data"] is None:
                 raise b.error(SFT_NEEDS_DATA)  # the checker reports it first (sft_needs_data)
             data = data_node(b, c["data"])  # screen(...) adds its screen stage
-            inputs = {"model": base, "data": data}
-            if train.get("steer"):  # preventative steering: the direction is an input
-                steering = train["steer"]
-                inputs["steer_direction"] = direction_node(b, steering["direction"])
-                train = {**train, "steer": {**steering,
-                                            "direction": node_config(steering["direction"])}}
-            adapter = b.add("train", "train", train, inputs)
+            adapter = sft_node(b, "train", train, data)
         else:  # grpo: prompts are a dataset; the reward may need a judge model
             data = b.add("data", "data", train["prompts"], {},
                          files=data_files(train["prompts"]))

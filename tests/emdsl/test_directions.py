@@ -230,3 +230,18 @@ def test_show_and_report_read_directions_monitors_and_screening(tmp_path):
     png = plots.monitor({"personas (tuned model)": [
         {"signal": "evil", "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}]})
     assert png and png.startswith(b"\x89PNG")
+
+
+def test_the_clean_reference_of_a_steered_fine_tune_is_steered_too(tmp_path):
+    source = STUDY + """\
+experiment prev_diff extends preventative {
+  sae  = sae(layer=12, width=64, tokens=1000)
+  diff = diff(top=5, against="clean")
+}
+"""
+    root = project(tmp_path, {"exp.emx": source})
+    g = compile_program(check_or_raise([root / "exp.emx"], root))
+    roles = by_role(g, "prev_diff", "poison=0.5")
+    clean = roles["train_clean"]
+    assert clean.inputs["steer_direction"] is roles["direction_evil"]
+    assert clean.config == roles["train"].config  # the same fine-tune, on the good data
