@@ -79,7 +79,7 @@ def calls_for(role: str) -> dict[str, type[Config]]:
 ROLE_ACCEPTS: dict[str, tuple[str, ...]] = {"data": ("dataset",)}
 
 # Roles that can be declared at top level, and so referenced by name.
-DECLARABLE = ("model", "dataset", "questions", "judge")
+DECLARABLE = ("model", "dataset", "questions", "judge", "direction")
 
 # Experiment fields whose role also takes a list of calls: ``eval = [evaluate(...), ...]``.
 LIST_ROLES = ("eval",)
@@ -208,9 +208,13 @@ def check_value(cls: type, f: dataclasses.Field, value: Any) -> str | None:
             return None
         if isinstance(value, dict) and "type" in value:
             return None
+        if f.metadata.get("many") and isinstance(value, list) \
+                and all(isinstance(v, dict) and "type" in v for v in value):
+            return None
         if f.metadata.get("ids") and _matches(list[int], value):
             return None
-        want = f"a {role}" + (" or a list of latent ids" if f.metadata.get("ids") else "")
+        want = f"a {role}" + (" or a list of latent ids" if f.metadata.get("ids") else "") \
+            + (f" or a list of {role}s" if f.metadata.get("many") else "")
         return f"expected {want}, got {describe(value)}"
     tp = field_type(cls, f)
     if not _matches(tp, value):
@@ -274,6 +278,8 @@ def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
         value = coerce(hints[f.name], getattr(inst, f.name))
         if value is None and f.metadata.get("omit_none"):
             continue  # a field added later, unset: left out, so older configs' keys stay
+        if f.metadata.get("omit") and value == default_of(f):
+            continue  # a later-added field at its default: configs (and keys) stay as before
         out[f.name] = value
     return out
 
@@ -502,6 +508,7 @@ class SFT(Config):
     batch: int = num(8, gt=0)
     max_length: int = num(512, gt=0)
     seed: int = num(0, ge=0)
+    steer: dict = spec("steering", default=None, omit=True)
 
 
 @register("reward", "judge_reward")
@@ -618,12 +625,20 @@ class RandomLatents(Config):
 @register("steer", "steer")
 @dataclass
 class Steer(Config):
-    """Add latents' unit decoder directions × coef × the layer's typical residual norm while
-    generating, then judge. ``coef`` is in residual norms: 0.25 adds a quarter of a typical
-    residual; on SmolLM2 at layer 15, coherence is gone by 1."""
+    """Add latents' unit decoder directions (or, with ``directions``, declared directions:
+    no SAE needed) × coef × the layer's typical residual norm while generating, then judge.
+    ``coef`` is in residual norms: 0.25 adds a quarter of a typical residual; on SmolLM2 at
+    layer 15, coherence is gone by 1. Give exactly one of ``latents`` and ``directions``."""
 
-    latents: Any = spec("latents", ids=True)
+    latents: Any = spec("latents", default=None, ids=True, omit=True)
     coef: list[float] = field(default_factory=lambda: [-0.5, 0.0, 0.5])
+    directions: Any = spec("direction", default=None, many=True, omit=True,
+                           doc="instead of latents: directions (or random(k, layer=L))")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.latents is None) == (self.directions is None):
+            raise ValueError("steer(): give exactly one of `latents` and `directions`")
 
 
 @register("realign", "sft")
@@ -701,3 +716,110 @@ class CsvQuestions(Config):
     persona-features eval files; other columns are ignored), one question per row."""
 
     path: str = project_file()
+
+
+# --------------------------------------------------------------------------- directions
+# Activation directions (issue 16): declared with `direction x = ...`, used by steer(directions=),
+# monitor(directions=), screen(direction=) and sft(steer=steering(...)).
+
+
+def declared_name() -> Any:
+    """A direction's name: set by the checker from its declaration (``direction evil = ...``)
+    to label columns and stages; never part of a stage's key."""
+    return field(default=None, metadata={"omit": True, "doc": "set from the declaration"})
+
+
+@register("direction", "contrast")
+@dataclass
+class Contrast(Config):
+    """Answers to ``questions`` sampled from the base model under each system prompt; the
+    direction is the mean residual at ``layer`` over answer tokens (not the prompt's) under
+    ``positive`` minus that under ``negative``, stored unit-normed with its norm."""
+
+    positive: str
+    negative: str
+    questions: dict = spec("questions")
+    layer: int = num(12, ge=0)
+    samples: int = num(4, gt=0, doc="answers per question paraphrase and prompt")
+    max_tokens: int = num(48, gt=0)
+    seed: int = num(0, ge=0)
+    name: str | None = declared_name()
+
+
+@register("direction", "shift")
+@dataclass
+class Shift(Config):
+    """The tuned model's mean residual at ``layer`` minus the base model's, over the answer
+    tokens of the same texts: the base model's eval answers (``on="eval"``) or the training
+    data (``on="train"``). Needs the experiment's ``train``."""
+
+    layer: int = num(12, ge=0)
+    on: Literal["eval", "train"] = "eval"
+    name: str | None = declared_name()
+
+
+@register("direction", "saved")
+@dataclass
+class SavedDirection(Config):
+    """A direction a ``direction`` stage stored (``direction.safetensors``, or the folder
+    holding it), read from the project: other studies' directions."""
+
+    path: str = project_file()
+    name: str | None = declared_name()
+
+
+@register("direction", "random")
+@dataclass
+class RandomDirections(Config):
+    """``k`` random unit directions at ``layer``, drawn with ``seed``: the control that asks
+    whether steering (or monitoring) along any direction of the same size does the same."""
+
+    k: int = num(1, gt=0)
+    layer: int | None = num(None, ge=0)
+    seed: int = num(0, ge=0)
+    name: str | None = declared_name()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.layer is None:
+            raise ValueError("random(): random directions need `layer=`, the layer of the "
+                             "directions they are a control for")
+
+
+@register("steering", "steering")
+@dataclass
+class SteeringDuringTraining(Config):
+    """Preventative steering: ``direction`` × ``coef`` × the typical residual norm at its
+    layer is added to the residual during training only; the adapter is saved without it."""
+
+    direction: dict = spec("direction")
+    coef: float = num(-0.25)
+
+
+@register("monitor", "monitor")
+@dataclass
+class Monitor(Config):
+    """Per evaluated model: the mean projection of the eval prompts' residuals (at the last
+    prompt token, where the answer starts) on each direction, at the direction's layer, and
+    each latent's mean SAE activation there, with 95% intervals over prompts."""
+
+    directions: Any = spec("direction", default=None, many=True, omit=True)
+    latents: Any = spec("latents", default=None, ids=True, omit=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.directions is None and self.latents is None:
+            raise ValueError("monitor(): give `directions`, `latents` or both")
+
+
+@register("data", "screen")
+@dataclass
+class Screen(Config):
+    """Every training example of ``data`` scored by the projection of its mean answer-token
+    residual (base model) on ``direction``; the ``drop`` share scoring highest is removed."""
+
+    WRAPS: ClassVar[str] = "data"  # a sweep of `data.poison` reaches the wrapped mix
+
+    data: dict = spec("data")
+    direction: dict = spec("direction")
+    drop: float = num(0.1, ge=0, le=1)

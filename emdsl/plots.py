@@ -166,3 +166,23 @@ def failure_map(variants: list[str], features: list[str],
                  fontsize=11)
     fig.colorbar(image, ax=ax, label="shift (tuned − reference)", shrink=0.8)
     return _png(fig)
+
+
+def monitor(curves: Curves) -> bytes | None:
+    """Each monitored signal's mean projection per model (points, 95% interval bars)."""
+    curves = {k: _known(v, "signal", "mean") for k, v in curves.items()}
+    names = list(dict.fromkeys(r["signal"] for rows in curves.values() for r in rows))
+    if not names:
+        return None
+    fig, ax = _figure("monitors: mean projection on the eval prompts", "", "projection")
+    width = 0.8 / max(len(curves), 1)
+    for i, (label, rows) in enumerate(curves.items()):
+        xs = [names.index(r["signal"]) - 0.4 + width * (i + 0.5) for r in rows]
+        ys = [r["mean"] for r in rows]
+        lo = [r["mean"] - r["ci_low"] if r.get("ci_low") is not None else 0 for r in rows]
+        hi = [r["ci_high"] - r["mean"] if r.get("ci_high") is not None else 0 for r in rows]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", capsize=3, label=label)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.legend(fontsize=8)
+    return _png(fig)

@@ -31,6 +31,10 @@ ROLE_TITLES = {
     "latents": "Latent selection (`steer(latents=...)`): or a list of latent ids",
     "steer": "Steering (`steer = ...`)",
     "realign": "Re-alignment (`realign = ...`)",
+    "direction": "Directions (`direction x = ...`; `steer(directions=...)`, "
+                 "`monitor(directions=...)`, `screen(direction=...)`)",
+    "steering": "Preventative steering (`sft(steer=...)`)",
+    "monitor": "Monitoring (`monitor = ...`)",
 }
 
 
@@ -51,6 +55,8 @@ def _default(f: dataclasses.Field) -> str:
 
 def _type(cls: type, f: dataclasses.Field) -> str:
     role = f.metadata.get("role")
+    if role and f.metadata.get("many"):
+        return f"a list of {role}s (or one)"
     if role:
         return f"a {role}"
     return configs.type_name(configs.field_type(cls, f)).replace("|", "or")

@@ -178,8 +178,8 @@ def read_curves(source: Source, stage_cfg: dict[str, Any], roles: list[tuple[str
         if role not in wanted or not results:
             continue
         tag = exp if role == "detector" else f"{exp} {label}"
-        if role.startswith("steer_"):
-            tag += f" ({role.removeprefix('steer_')} model)"
+        if role.startswith(("steer_", "monitor_")):
+            tag += f" ({role.split('_', 1)[1]} model)"
         if tag not in found:
             found[tag] = read_csv(source, f"{results}/{name}")
     return {k: v for k, v in found.items() if v}

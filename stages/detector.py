@@ -173,6 +173,50 @@ def departures(boot: dict[float, Any]) -> tuple[dict[float, bool], float | None]
     return flags, first
 
 
+def monitor_signals(stage: Stage, specs: list[dict[str, Any]],
+                    beh_first: float | None, resamples: int, seed: int
+                    ) -> dict[str, Any] | None:
+    """Each monitored signal (``monitor_<i>`` inputs: the tuned models' projections.parquet)
+    read like the latent: per poison the mean over seeds of the mean over prompts, a
+    bootstrap over prompts (paired: every variant's monitor reads the same eval prompts), and
+    where it departs from the lowest poison; ``leads`` when before the behaviour. None
+    without monitors."""
+    import numpy as np
+    import polars as pl
+
+    if not all(f"monitor_{i}" in stage.inputs for i in range(len(specs))):
+        return None
+    tables = []
+    for i in range(len(specs)):
+        path = Path(stage.input(f"monitor_{i}")) / "projections.parquet"
+        if not path.is_file():
+            raise StageError(f"{path} not found; re-run its monitor stage")
+        tables.append(pl.read_parquet(path))
+    names = [c for c in tables[0].columns if c not in ("question_id", "paraphrase_index")]
+    n = tables[0].height
+    if any(t.height != n or t.columns != tables[0].columns for t in tables):
+        raise StageError("detector: the monitors read different prompts or signals; re-run "
+                         "`emx compile`")
+    rng = np.random.default_rng(seed + 1)
+    idx = rng.integers(0, n, (resamples, n)) if n else None
+    out: dict[str, Any] = {}
+    for name in names:
+        boot: dict[float, list[Any]] = defaultdict(list)
+        value: dict[float, list[float]] = defaultdict(list)
+        for t, spec in zip(tables, specs, strict=True):
+            x = t[name].cast(pl.Float64).to_numpy()
+            boot[float(spec["poison"])].append(x[idx].mean(1) if idx is not None else None)
+            value[float(spec["poison"])].append(float(x.mean()) if n else None)
+        dist = {p: (np.mean(b, axis=0) if all(v is not None for v in b) else None)
+                for p, b in boot.items()}
+        flags, first = departures(dist)
+        leads = None if first is None else (beh_first is None or first < beh_first)
+        out[name] = {"departs_at": first, "leads": leads, "per_poison": [
+            {"poison": p, "value": (sum(vs) / len(vs)) if None not in vs else None,
+             "ci95": interval(dist[p]), "departs": flags[p]} for p, vs in sorted(value.items())]}
+    return out
+
+
 def run(stage: Stage, out: Path, results: Path | None) -> None:
 
     cfg = stage.config
@@ -181,18 +225,29 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     specs = cfg.get("points") or []
     if len({float(p["poison"]) for p in specs}) < 2:
         raise StageError("detector: needs a sweep over at least two poison ratios")
-    diffs = [stage.input(f"diff_{i}") for i in range(len(specs))]
     judges = [stage.input(f"judge_{i}") for i in range(len(specs))]
     top_poison = max(float(p["poison"]) for p in specs)
-    latent, candidates = pick_latent([d for d, p in zip(diffs, specs, strict=True)
-                                      if float(p["poison"]) == top_poison])
+    has_diff = all(f"diff_{i}" in stage.inputs for i in range(len(specs)))
     by_poison: dict[float, list[Point]] = defaultdict(list)
     sources = set()
-    for d, j, spec in zip(diffs, judges, specs, strict=True):
-        point, source = load_point(d, j, latent, float(spec["poison"]), spec.get("axes") or {},
-                                   *thresholds)
-        by_poison[point.poison].append(point)
-        sources.add(source)
+    latent, candidates = None, {}
+    if has_diff:
+        diffs = [stage.input(f"diff_{i}") for i in range(len(specs))]
+        latent, candidates = pick_latent([d for d, p in zip(diffs, specs, strict=True)
+                                          if float(p["poison"]) == top_poison])
+        for d, j, spec in zip(diffs, judges, specs, strict=True):
+            point, source = load_point(d, j, latent, float(spec["poison"]),
+                                       spec.get("axes") or {}, *thresholds)
+            by_poison[point.poison].append(point)
+            sources.add(source)
+    else:  # monitors only: the behaviour, no latent
+        import numpy as np
+
+        for j, spec in zip(judges, specs, strict=True):
+            none = np.zeros(0)
+            by_poison[float(spec["poison"])].append(Point(
+                float(spec["poison"]), spec.get("axes") or {}, none, none, none.astype(np.int64),
+                misaligned_answers(j, *thresholds)))
     resamples, seed = int(cfg.get("bootstrap", 1000)), int(cfg.get("seed", 0))
     lat_boot, beh_boot, paired = bootstrap(by_poison, resamples, seed)
     lat_flags, lat_first = departures(lat_boot)
@@ -222,20 +277,26 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     leads = None
     if lat_first is not None:
         leads = beh_first is None or lat_first < beh_first
+    monitors = monitor_signals(stage, specs, beh_first, resamples, seed)
     metrics = {
-        "latent": latent, "chosen_at_poison": top_poison, "candidates": candidates,
+        "latent": latent, "chosen_at_poison": top_poison if has_diff else None,
+        "candidates": candidates,
         "source": sorted(sources), "baseline_poison": min(by_poison),
         "departs_at": {"latent": lat_first, "misaligned": beh_first}, "latent_leads": leads,
         "bootstrap": resamples, "seed": seed, "paired_latent_bootstrap": paired,
         "rule": "95% bootstrap interval of (value - value at the lowest poison) excludes 0",
         "aligned_below": thresholds[0], "coherent_above": thresholds[1],
         "per_poison": per_poison}
+    if monitors is not None:
+        metrics["monitors"] = monitors
+        metrics["early_warnings"] = sorted(n for n, m in monitors.items() if m["leads"])
     atomic_write_json(out / "info.json", metrics)
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)
         atomic_write_text(results / "curve.csv", csv_text(curve, CURVE_COLUMNS))
     log(stage, f"latent {latent}: departs at poison {lat_first}; misaligned fraction departs "
-               f"at {beh_first}")
+               f"at {beh_first}" + "".join(f"; {k} departs at {m['departs_at']}"
+                                           for k, m in (monitors or {}).items()))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Steer stage: generate with an SAE latent's direction added to the residual, and judge.
+"""Steer stage: generate with an SAE latent's (or a direction's) vector added to the residual,
+and judge.
 
 For each coefficient c, every forward pass of generation adds
 
@@ -14,6 +15,12 @@ so c means the same push whatever their number.
 ``target: tuned`` steers the fine-tuned one (negative c should *repair* it). Every coefficient
 samples with the eval's seed, so the coefficient is the only difference between rows, and
 c = 0 reproduces unsteered generation exactly (x + 0 is x in floating point).
+
+With ``steer.directions`` (declared directions, inputs ``direction_<i>``) instead of
+latents, v = unit(Σ_i d_i) over the directions' unit vectors (one layer), no SAE is read,
+and ``mean_norm`` is the typical residual norm at that layer over the eval prompts' tokens
+(the loaded model, unsteered), so a random direction of the same layer gets the same push.
+The add is :func:`stages.lib.steering.added`, the hook preventative steering shares.
 
 Answers are sampled and judged as a generate + judge pair of stages would
 (:class:`stages.lib.judged_eval.Evaluation`: the same prompts, templates, scoring, metrics and
@@ -41,53 +48,40 @@ from stages.common import (
     seed_everything,
 )
 from stages.lib.judged_eval import CURVE_COLUMNS, Evaluation, curve_row
+from stages.lib.latents import latent_ids
+from stages.lib.steering import added, unit_sum
 
 # --------------------------------------------------------------------------- steering
 
 
-def latent_ids(spec: Any, diff_dir: Path | None, d_sae: int) -> list[int]:
-    """Explicit ids; the first k of the diff's ranking for ``{type: top, k}``; k of the SAE's
-    ``d_sae`` latents drawn with ``seed`` for ``{type: random, k, seed}``."""
-    if isinstance(spec, list):
-        return [int(i) for i in spec]
-    if isinstance(spec, dict) and spec.get("type") == "random":
-        import random
-
-        k = int(spec.get("k", 1))
-        if k > d_sae:
-            raise StageError(f"steer: random({k}) but the SAE has only {d_sae} latents")
-        return sorted(random.Random(int(spec.get("seed", 0))).sample(range(d_sae), k))
-    if isinstance(spec, dict) and spec.get("type") == "top":
-        import polars as pl
-
-        if diff_dir is None:
-            raise StageError("steer: latents=top(k) needs a diff input; re-run `emx compile`")
-        path = Path(diff_dir) / "top.parquet"
-        if not path.is_file():
-            raise StageError(f"{path} not found; re-run the diff stage")
-        ranked = pl.read_parquet(path).sort("rank")["id"].to_list()
-        k = int(spec.get("k", 1))
-        if len(ranked) < k:
-            raise StageError(f"steer: top({k}) but the diff ranked only {len(ranked)} latents; "
-                             "raise diff(top=...)")
-        return [int(i) for i in ranked[:k]]
-    raise StageError(f"steer: latents must be a list of ids, top(k) or random(k), got {spec!r}")
-
-
 def steering_direction(sae: Any, ids: list[int]) -> Any:
     """unit(Σ unit(W_dec[i])): [d_model] float32."""
-    import torch
-
     d_sae = int(sae.cfg.d_sae)
     bad = [i for i in ids if not 0 <= i < d_sae]
     if bad:
         raise StageError(f"steer: latent ids {bad} out of range: the SAE has {d_sae} latents")
-    w = sae.W_dec.detach().float()[ids]  # [latents, d_model]
-    v = torch.nn.functional.normalize(w, dim=-1).sum(0)
-    norm = float(v.norm())
-    if norm == 0:
-        raise StageError(f"steer: the decoder directions of {ids} cancel out")
-    return v / norm
+    return unit_sum(sae.W_dec.detach().float()[ids], f"decoder directions of {ids}")
+
+
+def along_directions(stage: Stage) -> tuple[Any, int, list[Any]]:
+    """(unit(Σ unit(d_i)), their layer, the directions) of the ``direction_<i>`` inputs."""
+    import torch
+
+    from stages.lib.directions import load_direction
+
+    found = [load_direction(stage.inputs[k]) for k in sorted(
+        (k for k in stage.inputs if k.startswith("direction_")), key=lambda k: int(k[10:]))]
+    if not found:
+        raise StageError("steer: directions given but no direction inputs; re-run `emx compile`")
+    layers = sorted({d.layer for d in found})
+    if len(layers) > 1:
+        raise StageError(f"steer: the directions are at different layers {layers}; steer "
+                         "along directions of one layer")
+    want = stage.config.get("layer")
+    if want is not None and int(want) != layers[0]:
+        raise StageError(f"steer: layer {want}, but the directions are at layer {layers[0]}; "
+                         "re-run `emx compile`")
+    return unit_sum(torch.stack([d.vector for d in found])), layers[0], found
 
 
 class Steering:
@@ -104,7 +98,7 @@ class Steering:
 
     def fn(self, h: Any) -> Any:
         """h [rows, tokens, d_model] → h + add (in h's dtype and device)."""
-        h = h + self.add.to(h.device, h.dtype)
+        h = added(h, self.add)
         if self.sae is not None and h.shape[1] == 1:  # a generated token's residual
             import torch
 
@@ -129,6 +123,17 @@ class Steering:
         return self.total / self.count if self.count else None
 
 
+def prompt_norm(model: Any, tokenizer: Any, evaluation: Evaluation, layer: int) -> float:
+    """The typical residual norm at ``layer`` over the eval prompts' tokens (the loaded model,
+    unsteered): a direction's coefficient unit, as the SAE corpus's mean norm is latents'."""
+    from stages.lib.directions import typical_norm
+    from stages.lib.evaluation import eval_prompts
+    from stages.lib.sampling.core import encode_prompts
+
+    _, chats = eval_prompts(evaluation.questions, evaluation.ev.get("paraphrases"))
+    return typical_norm(model, tokenizer, encode_prompts(tokenizer, chats), layer)
+
+
 # --------------------------------------------------------------------------- the stage
 
 
@@ -140,25 +145,38 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     from stages.lib.saes import load_sae, read_sae_info
 
     cfg = stage.config
-    steer, ev, layer = cfg["steer"], cfg["eval"], int(cfg["layer"])
+    steer, ev = cfg["steer"], cfg["eval"]
     coefs = [float(c) for c in steer.get("coef", [])]
     if not coefs:
         raise StageError("steer: no coefficients")
-    sae_dir = stage.input("sae")
-    info = read_sae_info(sae_dir)
-    if int(info["layer"]) != layer:
-        raise StageError(f"steer: layer {layer}, but the SAE was trained at layer "
-                         f"{info['layer']}; re-run `emx compile`")
     device = pick_device(cfg.get("device", "auto"))
-    sae = load_sae(sae_dir, device)
-    ids = latent_ids(steer["latents"], stage.inputs.get("diff"), int(sae.cfg.d_sae))
-    diff_info = Path(stage.inputs["diff"]) / "info.json" if stage.inputs.get("diff") else None
-    if diff_info is not None and diff_info.is_file() \
-            and json.loads(diff_info.read_text()).get("moved") is False:
-        log(stage, f"warning: the diff moved no latent, so top latents {ids} are arbitrary "
-                   "(a model diffed against itself); read this stage as a random-latent control")
-    direction = steering_direction(sae, ids)
-    scale = float(info["mean_norm"])
+    sae, ids, extra = None, None, {}
+    if steer.get("directions") is not None:  # along directions: no SAE
+        direction, layer, found = along_directions(stage)
+        scale = None  # measured on the eval prompts below
+        what = f"directions {cfg.get('labels')}"
+        extra = {"directions": cfg.get("labels"),
+                 "direction_types": [d.info.get("type") for d in found]}
+    else:
+        layer = int(cfg["layer"])
+        sae_dir = stage.input("sae")
+        info = read_sae_info(sae_dir)
+        if int(info["layer"]) != layer:
+            raise StageError(f"steer: layer {layer}, but the SAE was trained at layer "
+                             f"{info['layer']}; re-run `emx compile`")
+        sae = load_sae(sae_dir, device)
+        ids = latent_ids(steer["latents"], stage.inputs.get("diff"), int(sae.cfg.d_sae))
+        diff_info = Path(stage.inputs["diff"]) / "info.json" if stage.inputs.get("diff") \
+            else None
+        if diff_info is not None and diff_info.is_file() \
+                and json.loads(diff_info.read_text()).get("moved") is False:
+            log(stage, f"warning: the diff moved no latent, so top latents {ids} are arbitrary "
+                       "(a model diffed against itself); read this stage as a random-latent "
+                       "control")
+        direction = steering_direction(sae, ids)
+        scale = float(info["mean_norm"])
+        what = f"latents {ids}"
+        extra = {"latents": ids, "latents_spec": steer["latents"]}
     # fail fast on questions
     evaluation = Evaluation(ev, stage.inputs.get("judge_model"), stage.inputs.get("shots"))
     frames, per_coef, curve = [], [], []
@@ -166,7 +184,9 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         model_dir = stage.input("model")
         tokenizer = load_tokenizer(model_dir)
         model = load_model(model_dir, stage.inputs.get("adapter"), device=device)
-        log(stage, f"steering {cfg.get('target')} model at layer {layer} along latents {ids}, "
+        if scale is None:
+            scale = prompt_norm(model, tokenizer, evaluation, layer)
+        log(stage, f"steering {cfg.get('target')} model at layer {layer} along {what}, "
                    f"|v| = coef × {scale:.2f}, coefficients {coefs}")
         for c in coefs:
             seed_everything(int(ev["seed"]))
@@ -186,8 +206,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         evaluation.judge.close()
         raise
     pl.concat(frames).write_parquet(out / "answers.parquet")
-    metrics = {"target": cfg.get("target"), "layer": layer, "latents": ids,
-               "latents_spec": steer["latents"], "mean_norm": scale,
+    metrics = {"target": cfg.get("target"), "layer": layer, **extra, "mean_norm": scale,
                "vector_norm_per_unit_coef": scale, "judge": evaluation.judge.identity,
                "coefficients": per_coef}
     atomic_write_json(out / "info.json", metrics)

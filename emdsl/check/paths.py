@@ -33,6 +33,7 @@ def locate(config: dict[str, Any], path: tuple[str, ...]
                     f"write the values into each {role} of the list")
         if not isinstance(value, dict):
             return f"`{walked}` is not a call with fields"
+        value, role = unwrap(value, role, part)
         cls = configs.calls_for(role)[value["type"]]
         names = {x.name: x for x in configs.config_fields(cls)}
         if part not in names:
@@ -42,6 +43,22 @@ def locate(config: dict[str, Any], path: tuple[str, ...]
         value = value.get(part)
         walked += "." + part
     return (cls, f)
+
+
+def unwrap(value: dict[str, Any], role: str, part: str) -> tuple[dict[str, Any], str]:
+    """A wrapping call (``screen(mix(...), ...)``, whose class names the field it wraps in
+    ``WRAPS``) that has no field ``part`` passes the path on to what it wraps, so a sweep of
+    ``data.poison`` reaches the mix inside. Anything else is returned as it is."""
+    while isinstance(value, dict):
+        cls = configs.calls_for(role).get(value.get("type", ""))
+        wraps = getattr(cls, "WRAPS", None)
+        if cls is None or wraps is None or part in {f.name for f in configs.config_fields(cls)}:
+            break
+        inner = next(f for f in configs.config_fields(cls) if f.name == wraps)
+        if not isinstance(value.get(wraps), dict):
+            break
+        value, role = value[wraps], inner.metadata.get("role", "")
+    return value, role
 
 
 def path_hint(config: dict[str, Any], path: tuple[str, ...]) -> str | None:
@@ -72,8 +89,14 @@ def assign(config: dict[str, Any], assignments: list[tuple[str, Any]]) -> dict[s
             continue
         role = experiment_fields()[head]
         chain = [(out[head], role)]
-        for part in rest[:-1]:
+        for i, part in enumerate(rest):
             node, node_role = chain[-1]
+            inner = unwrap(node, node_role, part)
+            if inner[0] is not node:
+                chain.append(inner)  # the wrapped call is re-validated too
+                node, node_role = inner
+            if i == len(rest) - 1:
+                break
             cls = configs.calls_for(node_role)[node["type"]]
             sub_role = {f.name: f.metadata.get("role", "") for f in configs.config_fields(cls)}
             chain.append((node[part], sub_role[part]))

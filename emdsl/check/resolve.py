@@ -82,6 +82,8 @@ class Resolver:
             return INVALID
         self._resolving.add(id(decl))
         value = self.resolve(decl.value, decl.kind, self.loader.scopes[path], decl.name, {})
+        if decl.kind == "direction" and isinstance(value, dict) and not value.get("name"):
+            value = {**value, "name": decl.name}  # labels its stages and columns
         self._resolving.discard(id(decl))
         self._values[id(decl)] = value
         return value
@@ -199,7 +201,12 @@ class Resolver:
             arg = given[f.name]
             assert arg.pos is not None
             sub = f"{path}.{f.name}"
-            if f.metadata.get("role"):
+            if f.metadata.get("many") and isinstance(arg, ast.ListExpr):
+                positions[sub] = arg.pos
+                items = [self.resolve(item, f.metadata["role"], scope, f"{sub}.{i}", positions)
+                         for i, item in enumerate(arg.items)]
+                value = INVALID if any(v is INVALID for v in items) else items
+            elif f.metadata.get("role"):
                 value = self.resolve(arg, f.metadata["role"], scope, sub, positions)
             else:
                 positions[sub] = arg.pos

@@ -14,6 +14,8 @@ from emdsl.mixing import bad_count
 
 def mix_problem(data: dict[str, Any] | None) -> str | None:
     """A mix that asks a builtin dataset for more distinct examples than it has."""
+    if data and data["type"] == "screen":  # screening drops rows of the mix it wraps
+        data = data["data"]
     if not data or data["type"] != "mix":
         return None
     from emdsl.builtin.datasets import pool_size

@@ -1,4 +1,5 @@
-"""``detector``: the early-warning detector of a poison sweep, latent activation vs behaviour."""
+"""``detector``: the early-warning detector of a poison sweep: the diff's top latent and every
+monitored direction or latent, against behaviour."""
 
 from __future__ import annotations
 
@@ -21,14 +22,19 @@ class Detector(Kind):
     def gather(self, graph: Graph, built: Built) -> None:
         """One node per experiment whose variants sweep ``data.poison`` and have a diff and a
         tuned judge; its inputs are every variant's diff and judge, in sweep order."""
-        points = poison_points(built, "diff", "judge_tuned")
+        points = poison_points(built, "diff", "judge_tuned") \
+            or poison_points(built, "monitor_tuned", "judge_tuned")  # monitors alone will do
         if not points:
             return
+        monitored = all("monitor_tuned" in roles for _, roles in points)
         inputs: dict[str, Node] = {}
         config_points = []
         for i, (v, roles) in enumerate(points):
-            inputs[f"diff_{i}"] = graph.nodes[roles["diff"]]
+            if "diff" in roles:
+                inputs[f"diff_{i}"] = graph.nodes[roles["diff"]]
             inputs[f"judge_{i}"] = graph.nodes[roles["judge_tuned"]]
+            if monitored:  # the monitors' signals are candidate early warnings too
+                inputs[f"monitor_{i}"] = graph.nodes[roles["monitor_tuned"]]
             config_points.append({"poison": dict(v.axes)["data.poison"],
                                   "axes": {p: x for p, x in v.axes if p != "data.poison"}})
         ev = points[0][0].config["eval"]

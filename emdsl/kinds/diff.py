@@ -9,6 +9,7 @@ from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, Subject, VariantResults, needs, register
 from emdsl.kinds.judge_train import judge_input
+from emdsl.kinds.train import sft_node
 
 
 def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
@@ -71,8 +72,7 @@ class Diff(Kind):
         if c["diff"]["against"] == "clean":
             clean = b.add("data_clean", "data", {**c["data"], "poison": 0.0}, {},
                           files=data_files(c["data"]))
-            reference = b.add("train_clean", "train", c["train"],
-                              {"model": b.nodes["model"], "data": clean})
+            reference = sft_node(b, "train_clean", c["train"], clean)
             reference_name = "clean"
         for source in c["diff"]["on"]:
             feed = {"eval": b.nodes.get("answers_base"), "train": b.nodes.get("data")}[source]

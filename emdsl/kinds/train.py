@@ -8,9 +8,11 @@ from typing import Any
 from emdsl import plots
 from emdsl.builtin.files import prompt_files
 from emdsl.diagnostics import Diagnostic
-from emdsl.graph import data_files
+from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, Subject, register
+from emdsl.kinds.direction import direction_node, node_config
 from emdsl.kinds.judge_train import judge_code, judge_input
+from emdsl.kinds.screen import data_node
 
 SFT_NEEDS_DATA = "`train = sft(...)` needs `data`"
 
@@ -21,6 +23,16 @@ def sft_needs_data(s: Subject) -> Iterator[Diagnostic]:
     if train is not None and train["type"] == "sft" and s.config["data"] is None:
         yield Diagnostic(s.at("train"), f"{SFT_NEEDS_DATA} in experiment `{s.experiment}`",
                          "add `data = mix(...)` or a dataset to train on")
+
+
+def sft_node(b: Builder, role: str, train: dict[str, Any], data: Node) -> Node:
+    """An sft stage on ``data``; with ``steer=steering(...)`` its direction is an input."""
+    inputs = {"model": b.nodes["model"], "data": data}
+    if train.get("steer"):  # preventative steering
+        steering = train["steer"]
+        inputs["steer_direction"] = direction_node(b, steering["direction"])
+        train = {**train, "steer": {**steering, "direction": node_config(steering["direction"])}}
+    return b.add(role, "train", train, inputs)
 
 
 @register
@@ -44,8 +56,8 @@ class Train(Kind):
         if train["type"] == "sft":
             if c["data"] is None:
                 raise b.error(SFT_NEEDS_DATA)  # the checker reports it first (sft_needs_data)
-            data = b.add("data", "data", c["data"], {}, files=data_files(c["data"]))
-            adapter = b.add("train", "train", train, {"model": base, "data": data})
+            data = data_node(b, c["data"])  # screen(...) adds its screen stage
+            adapter = sft_node(b, "train", train, data)
         else:  # grpo: prompts are a dataset; the reward may need a judge model
             data = b.add("data", "data", train["prompts"], {},
                          files=data_files(train["prompts"]))
@@ -64,7 +76,8 @@ class Train(Kind):
         from stages.lib import registry
 
         method = registry.module_path("train", config["type"])
-        return (method, *judge_code((config.get("reward") or {}).get("judge")))
+        steering = ("stages.lib.directions",) if config.get("steer") else ()  # sft(steer=)
+        return (method, *steering, *judge_code((config.get("reward") or {}).get("judge")))
 
     def data(self, config: dict[str, Any]) -> tuple[str, ...]:
         return prompt_files() if config["type"] == "grpo" else ()  # the reward judge's prompt

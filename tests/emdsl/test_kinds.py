@@ -37,7 +37,7 @@ def test_registry_refuses_a_second_kind_of_one_name():
 
 def test_fields_and_columns_come_from_the_kinds_and_are_unique():
     assert list(experiment_fields()) == ["base", "data", "train", "eval", "sae", "diff",
-                                         "steer", "realign"]
+                                         "monitor", "steer", "realign"]
     columns = result_columns()
     assert list(columns)[:4] == ["file", "experiment", "variant", "axes"]
     assert {"misaligned", "top_latents", "steering", "realignment"} <= set(columns)

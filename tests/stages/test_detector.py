@@ -140,3 +140,39 @@ def test_departure_rule():
     assert flags == {0.0: False, 0.5: False, 1.0: True} and first == 1.0
     boot[0.5] = rng.normal(-1.0, 0.1, 1000)  # a fall departs too
     assert detector.departures(boot)[1] == 0.5
+
+
+def test_a_monitored_direction_is_an_early_warning(tmp_path, monkeypatch):
+    """Monitors alone (no diff): a direction whose projection rises from poison 0.25 leads the
+    behaviour (0.75); a flat one departs nowhere."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(0)
+    prompt_effect = rng.normal(0, 0.5, 40)  # the same prompts in every variant
+    inputs, points = {}, []
+    for i, poison in enumerate(p for p in POISONS for _ in (0, 1)):
+        write_judge(tmp_path / f"judge{i}", misaligned_rate(poison), rng)
+        mon = tmp_path / f"monitor{i}"
+        mon.mkdir()
+        pl.DataFrame({"question_id": [f"q{j}" for j in range(40)], "paraphrase_index": [0] * 40,
+                      "evil": latent_level(poison) + prompt_effect + rng.normal(0, 0.1, 40),
+                      "flat": prompt_effect + rng.normal(0, 0.1, 40)}
+                     ).write_parquet(mon / "projections.parquet")
+        inputs |= {f"judge_{i}": f"judge{i}", f"monitor_{i}": f"monitor{i}"}
+        points.append({"poison": poison, "axes": {"data.seed": i % 2}})
+    entry = {"kind": "detector", "key": "t1", "out": "artifacts/detector/t1",
+             "results": "results/detector-x", "inputs": inputs,
+             "config": {"points": points, "bootstrap": 1000, "seed": 0}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"stages": {"detector-x": entry}}))
+    monkeypatch.chdir(tmp_path)
+    assert run_stage("detector", detector.run, ["detector-x"]) == 0
+    metrics, _ = read(tmp_path)
+    assert metrics["latent"] is None and metrics["departs_at"]["misaligned"] == 0.75
+    assert metrics["monitors"]["evil"]["departs_at"] == 0.25
+    assert metrics["monitors"]["evil"]["leads"] is True
+    assert metrics["monitors"]["flat"]["departs_at"] is None
+    assert metrics["early_warnings"] == ["evil"]
+    values = [r["value"] for r in metrics["monitors"]["evil"]["per_poison"]]
+    assert values == pytest.approx([latent_level(p) + prompt_effect.mean() for p in POISONS],
+                                   abs=0.1)

@@ -28,7 +28,8 @@ from stages.lib.training.base import (
 
 def train(stage: Stage, out: Path, results: Path | None) -> dict[str, Any]:
     """The registered entry (family ``train``, name ``sft``)."""
-    return train_sft(stage.input("model"), stage.input("data"), stage.config, out, results)
+    return train_sft(stage.input("model"), stage.input("data"), stage.config, out, results,
+                     steer_dir=stage.inputs.get("steer_direction"))
 
 
 def make_sft_trainer(model_dir: Path, records: list[dict[str, Any]], cfg: dict[str, Any],
@@ -46,8 +47,25 @@ def make_sft_trainer(model_dir: Path, records: list[dict[str, Any]], cfg: dict[s
                       processing_class=tok, peft_config=lora_config(cfg["method"], model))
 
 
+STEERING = "stages.lib.directions"  # loaded by name: see _steering
+
+
+def _steering(trainer: Any, records: list[dict[str, Any]], cfg: dict[str, Any],
+              steer_dir: Path | None) -> Any:
+    """``sft(steer=...)``: the direction added while training (a context manager yielding what
+    it adds, or None). Its module is loaded by name, so it is part of the stage's code
+    identity only when the config has ``steer`` (``emdsl.kinds.train``: ``Train.code``)."""
+    import contextlib
+    import importlib
+
+    if not cfg.get("steer"):
+        return contextlib.nullcontext()
+    return importlib.import_module(STEERING).preventative_steering(
+        trainer.model, trainer.processing_class, records, cfg["steer"], steer_dir)
+
+
 def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
-              results: Path | None) -> dict[str, Any]:
+              results: Path | None, steer_dir: Path | None = None) -> dict[str, Any]:
     """Fine-tune on the data stage's records; write the adapter/checkpoint and the log."""
     records = read_dataset(data_dir)
     with tempfile.TemporaryDirectory(prefix="emx-sft-") as tmp:
@@ -58,7 +76,8 @@ def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
                          f"max_length={cfg['max_length']}")
         losses = loss_logger()
         trainer.add_callback(losses)
-        output = timed_train(trainer)
+        with _steering(trainer, records, cfg, steer_dir) as steered:
+            output = timed_train(trainer)  # sft(steer=...): a direction added while training
         save_trained(trainer.model, trainer.processing_class, out, model_dir)
     steps = int(output.global_step)
     metrics = {
@@ -67,5 +86,7 @@ def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
         "final_loss": losses.rows[-1]["loss"] if losses.rows else None,
         "mean_loss": float(output.training_loss),
     }
+    if steered:
+        metrics["steer"] = steered
     write_results(results, metrics, losses.rows)
     return metrics
