@@ -8,6 +8,7 @@ from typing import Any
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, Subject, VariantResults, needs, register
+from emdsl.kinds.train import train_config
 
 
 def top_latents(m: dict[str, Any] | None, k: int = 3) -> str | None:
@@ -53,7 +54,7 @@ class Diff(Kind):
         if c["diff"]["against"] == "clean":
             clean = b.add("data_clean", "data", {**c["data"], "poison": 0.0}, {},
                           files=data_files(c["data"]))
-            reference = b.add("train_clean", "train", c["train"],
+            reference = b.add("train_clean", "train", train_config(c["train"]),
                               {"model": b.nodes["model"], "data": clean})
             reference_name = "clean"
         for source in c["diff"]["on"]:

@@ -33,6 +33,9 @@ def trainer_args(tmp: str, cfg: dict[str, Any]) -> dict[str, Any]:
         report_to="none", use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(),
         activation_checkpointing=False, dataloader_num_workers=0,
         disable_tqdm=bool(os.environ.get("EMX_NO_PROGRESS")),
+        # the papers' settings (sft); absent from a config, the trainer's defaults
+        gradient_accumulation_steps=int(cfg.get("grad_accum", 1)),
+        warmup_steps=int(cfg.get("warmup", 0)), weight_decay=float(cfg.get("weight_decay", 0.0)),
     )
 
 
@@ -53,8 +56,17 @@ def lora_config(method: dict[str, Any], model: Any) -> Any:
     if missing:
         raise StageError(f"lora: target module(s) {missing} not in this model; its linear "
                          f"layers are {linear}")
+    layers = method.get("layers")
+    if layers is not None:
+        depth = getattr(getattr(model, "config", None), "num_hidden_layers", None)
+        beyond = [n for n in layers if depth is not None and n >= depth]
+        if beyond:
+            raise StageError(f"lora: layer(s) {beyond} beyond the model's depth ({depth} "
+                             f"layers); use layers from 0 to {depth - 1}")
     return LoraConfig(r=int(method["rank"]), lora_alpha=float(method["alpha"]),
                       lora_dropout=float(method.get("dropout", 0.0)), target_modules=targets,
+                      use_rslora=bool(method.get("rslora", False)),
+                      layers_to_transform=list(layers) if layers is not None else None,
                       task_type="CAUSAL_LM")
 
 
