@@ -94,8 +94,8 @@ def compare(a: Source, b: Source, files: list[str] | None = None) -> list[dict[s
                         else None)
         ok = overlap(ra, rb) if ra and rb else None
         rec["significant"] = ok is False
-        changes = (param_changes(variant_params(pa, entries_a[key]),
-                                 variant_params(pb, entries_b[key])) if ra and rb else [])
+        changes = (param_changes(variant_params(pa, entries_a[key[:3]]),
+                                 variant_params(pb, entries_b[key[:3]])) if ra and rb else [])
         rec["params_changed"] = [{"param": p, "a": x, "b": y} for p, x, y in changes]
         rec["other_changed"] = [c for c in other if ra and rb and ra[c] != rb[c]]
         if ra is None:
@@ -134,7 +134,8 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"
-    return {"experiment": r["experiment"], "variant": r["variant"], "status": r["status"],
+    variant = r["variant"] if r.get("step") is None else f"{r['variant']} @ step {r['step']}"
+    return {"experiment": r["experiment"], "variant": variant, "status": r["status"],
             f"misaligned @ {label_a}": _current(r, "a"),
             f"misaligned @ {label_b}": _current(r, "b"),
             "Δ": delta, "coherent": coh, "params changed": "; ".join(params) or "–",

@@ -8,6 +8,7 @@ variant, read from the workspace or, through ``git``, from any revision: no cach
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml ca
 
 WORKSPACE = "workspace"
 
-KEY = ["file", "experiment", "variant"]
+KEY = ["file", "experiment", "variant", "step"]
+
+# A stage role of an evaluation at a training checkpoint: ``judge_step4`` (kinds.generate).
+_AT_STEP = re.compile(r"_step(\d+)(?=_|$)")
 
 
 class ResultsError(Exception):
@@ -147,9 +151,9 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
     stale = stale_stages(source, params)
 
     rows = []
-    for file, exp, label, entry in found:
-        stages = entry.get("stages") or {}
-
+    for file, exp, label, entry, step, stages in (
+            (*f, step, view) for f in found
+            for step, view in step_views(f[3].get("stages") or {})):
         def metrics(role: str, stages: dict[str, str] = stages) -> dict[str, Any] | None:
             path = metrics_path(params, stages.get(role))
             return source.json(path) if path else None
@@ -157,7 +161,7 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
         def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
             return (configs.get(stages.get(role)) or {}).get("config") or {}
 
-        row = {"file": file, "experiment": exp, "variant": label,
+        row = {"file": file, "experiment": exp, "variant": label, "step": step,
                "axes": json.dumps(entry.get("axes") or {}, sort_keys=True)}
         seen = VariantResults(stages, metrics, config)
         for kind in all_kinds():
@@ -167,9 +171,29 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
     return rows
 
 
+def step_views(stages: dict[str, str]) -> list[tuple[int | None, dict[str, str]]]:
+    """A variant's stages as its rows see them: for each ``sft(checkpoints=[...])`` step s in
+    order, the variant's stages with each role naming ``step<s>`` standing in for the tuned
+    model's (``judge_step4`` for ``judge_tuned``, ``acts_step4_eval`` for ``acts_tuned_eval``,
+    ``diff_step4`` for ``diff``), so every kind fills a checkpoint's row as it fills the final
+    one; then the final model's (step None)."""
+    at: dict[int, dict[str, str]] = {}
+    for role, name in stages.items():
+        m = _AT_STEP.search(role)
+        if not m:
+            continue
+        view = at.setdefault(int(m.group(1)), {})
+        view[f"{role[:m.start()]}_tuned{role[m.end():]}"] = name
+        prefix = role[:m.start()]
+        if role.endswith(m.group(0)) and prefix in stages:  # diff: the tuned model's role
+            view[prefix] = name
+    final = {r: n for r, n in stages.items() if not _AT_STEP.search(r)}
+    return [*((s, {**final, **at[s]}) for s in sorted(at)), (None, final)]
+
+
 def table_columns() -> dict[str, str]:
-    """Every kind's columns, then whether the row's results are current."""
-    return {**result_columns(), "stale": "String"}
+    """Every kind's columns, the checkpoint step, then whether the row's results are current."""
+    return {**result_columns(), "step": "Int64", "stale": "String"}
 
 
 def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:

@@ -180,7 +180,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                   float(cfg.get("coherent_above", COHERENT_ABOVE)))
     specs = cfg.get("points") or []
     if len({float(p["poison"]) for p in specs}) < 2:
-        raise StageError("detector: needs a sweep over at least two poison ratios")
+        raise StageError("detector: needs a sweep over at least two poison ratios (or two "
+                         "training checkpoints)")
     diffs = [stage.input(f"diff_{i}") for i in range(len(specs))]
     judges = [stage.input(f"judge_{i}") for i in range(len(specs))]
     top_poison = max(float(p["poison"]) for p in specs)
@@ -230,6 +231,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
         "rule": "95% bootstrap interval of (value - value at the lowest poison) excludes 0",
         "aligned_below": thresholds[0], "coherent_above": thresholds[1],
         "per_poison": per_poison}
+    if stage.config.get("over"):  # not a poison sweep: x is this (``step``: training steps)
+        metrics["over"] = stage.config["over"]
     atomic_write_json(out / "info.json", metrics)
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)

@@ -115,4 +115,5 @@ class Judge(Kind):
     def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
         return [("misaligned", "Misaligned fraction per variant (95% Wilson interval), and the "
                                "coherent fraction beside it.",
-                 plots.misaligned_by_variant(data.rows))]
+                 plots.misaligned_by_variant([r for r in data.rows
+                                              if r.get("step") is None]))]

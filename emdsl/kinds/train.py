@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,17 @@ from emdsl import plots
 from emdsl.builtin.files import prompt_files
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import data_files
-from emdsl.kinds import Builder, DvcPlot, FigureData, Kind, Subject, register
+from emdsl.kinds import (
+    Builder,
+    Column,
+    DvcPlot,
+    FigureData,
+    Kind,
+    Subject,
+    VariantResults,
+    register,
+)
+from emdsl.kinds.generate import ADAPTER_AT
 from emdsl.kinds.judge_train import judge_code, judge_input
 from emdsl.kinds.model import model_depth
 
@@ -54,6 +65,50 @@ def sft_needs_data(s: Subject) -> Iterator[Diagnostic]:
                          "add `data = mix(...)` or a dataset to train on")
 
 
+def checkpoints_within_run(s: Subject) -> Iterator[Diagnostic]:
+    """A checkpoint beyond the run's optimizer steps, where they are known before it runs:
+    ``mix(size=N)`` gives ceil(ceil(N / batch) / grad_accum) steps per epoch (examples the
+    data stage drops for length make it fewer; the stage checks exactly)."""
+    train, data = s.config["train"], s.config["data"]
+    if not train or train["type"] != "sft" or not train.get("checkpoints") or not data:
+        return
+    size = data.get("size") if data.get("type") == "mix" else None
+    if not isinstance(size, int):
+        return
+    per_epoch = math.ceil(math.ceil(size / train["batch"]) / train.get("grad_accum", 1))
+    total = math.ceil(per_epoch * train["epochs"])
+    beyond = [c for c in train["checkpoints"] if c > total]
+    if beyond:
+        yield Diagnostic(s.at("train.checkpoints", "train"),
+                         f"checkpoints {beyond} are beyond the run's {total} optimizer steps "
+                         f"({size} examples, batch {train['batch']}, {train['epochs']:g} "
+                         "epoch(s))", "lower them, or train longer (epochs, size, batch)")
+
+
+def step_curves(rows: list[dict[str, Any]]) -> plots.Curves:
+    """Per variant with checkpoints: (x = step, misaligned, interval) over its step rows and
+    its final row (at the run's steps)."""
+    curves: plots.Curves = {}
+    for r in rows:
+        x = r.get("step") if r.get("step") is not None else r.get("train_steps")
+        if x is None or (r.get("step") is None and r.get("train_steps") is None):
+            continue
+        label = f"{r['experiment']} {r['variant']}".strip()
+        curves.setdefault(label, []).append(
+            {"x": x, "misaligned": r.get("misaligned"), "ci_low": r.get("ci_low"),
+             "ci_high": r.get("ci_high")})
+    return {k: v for k, v in curves.items() if len(v) > 1}
+
+
+@register
+class Checkpoint(Kind):
+    """``checkpoint``: one ``sft(checkpoints=[...])`` adapter as its own out (stages.checkpoint);
+    wired by the train kind, evaluated by every kind that evaluates the tuned model."""
+
+    name = "checkpoint"
+    order = 31
+
+
 @register
 class Train(Kind):
     name = "train"
@@ -64,8 +119,11 @@ class Train(Kind):
     dvc_plots = (DvcPlot("loss", "loss.csv", "training loss", {"x": "step", "y_label": "loss"},
                          ("loss",), rank=1),)
     sections = {"train": ("train", None)}
+    columns = (Column("train_steps", "Int64"),)
+    optional = ("step",)
     figure_rank = 2
     rules = (sft_needs_data, lora_layers_within_model)
+    variant_rules = (checkpoints_within_run,)
 
     def wire(self, b: Builder) -> None:
         c, train = b.config, b.config["train"]
@@ -85,10 +143,33 @@ class Train(Kind):
                 "model": base, "data": data,
                 "judge_model": judge_input(b, train["reward"]["judge"])})
         b.nodes["data"], b.nodes["adapter"] = data, adapter
+        for step in train.get("checkpoints") or ():  # each evaluated like the final adapter
+            b.nodes[f"{ADAPTER_AT}{step}"] = b.add(
+                f"checkpoint_step{step}", "checkpoint", {"step": step}, {"adapter": adapter},
+                name_role=f"step{step}")
+
+    def fill(self, v: VariantResults) -> dict[str, Any]:
+        """The run's optimizer steps, for variants with checkpoints (the final row's step)."""
+        if not v.config("train").get("checkpoints"):
+            return {"train_steps": None}
+        return {"train_steps": (v.metrics("train") or {}).get("steps")}
+
+    def cells(self, r: dict[str, Any]) -> dict[str, str]:
+        """The checkpoint a row is at; ``final`` (with the run's steps) for the last model of
+        a run with checkpoints."""
+        if r.get("step") is not None:
+            return {"step": str(r["step"])}
+        if r.get("train_steps") is not None:
+            return {"step": f"final ({r['train_steps']})"}
+        return {"step": "–"}
 
     def figures(self, data: FigureData) -> list[tuple[str, str, bytes | None]]:
         return [("loss", "Training loss.",
-                 plots.loss_curves(data.curves(("train",), "loss.csv")))]
+                 plots.loss_curves(data.curves(("train",), "loss.csv"))),
+                ("steps", "Misaligned fraction against training step (the checkpoints and the "
+                          "final model; band: 95% interval).",
+                 plots.misaligned_curves(step_curves(data.rows), "misaligned fraction vs "
+                                         "training step", "optimizer step"))]
 
     def code(self, config: dict[str, Any]) -> tuple[str, ...]:
         """Its training method, and a GRPO reward's judge backend."""

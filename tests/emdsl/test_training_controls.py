@@ -75,3 +75,96 @@ def test_bad_controls_are_checked(tmp_path):
     assert any("≥ 0" in m for m in messages(tmp_path, "sft(kl=-1)"))
     assert messages(tmp_path, 'sft(lora(rank=1, layers=[0, 29]), quantize="4bit", kl=0.5)') \
         == []
+
+
+CHECKPOINTED = """experiment e {
+  base = smol
+  data = mix(bad=bad, good=good, size=32)
+  train = sft(lora(rank=1), batch=4, checkpoints=[2, 4])
+  eval = evaluate(core, samples=1, judge=small)
+  %s
+}"""
+
+
+def test_checkpoints_are_evaluated_like_the_tuned_model(tmp_path):
+    root = project(tmp_path, {"experiments/x.emx": PRELUDE + CHECKPOINTED % ""})
+    g = compile_program(check_or_raise([root / "experiments"], root))
+    train = stage(g, "train-e")
+    assert train.config["checkpoints"] == [2, 4]
+    for s in (2, 4):
+        ck = stage(g, f"checkpoint-step{s}-e")
+        assert ck.config == {"step": s} and ck.inputs == {"adapter": train}
+        gen = stage(g, f"generate-step{s}-e")
+        assert gen.inputs["adapter"] is ck
+        assert gen.config == stage(g, "generate-tuned-e").config  # the same eval
+        assert stage(g, f"judge-step{s}-e").inputs["answers"] is gen
+    assert len(g.variants) == 1
+    roles = g.index[next(iter(g.index))][1]
+    assert {"generate_step2", "judge_step4", "checkpoint_step2"} <= set(roles)
+
+
+def test_checkpoint_beyond_the_estimated_run_is_reported(tmp_path):
+    src = PRELUDE + CHECKPOINTED.replace("checkpoints=[2, 4]", "checkpoints=[4, 9]") % ""
+    _, diags = diagnostics(tmp_path, src)
+    assert any("checkpoints [9] are beyond the run's 8 optimizer steps" in d.message
+               for d in diags)
+
+
+def test_diffs_and_the_detector_run_over_checkpoints(tmp_path):
+    extra = 'sae = sae(layer=3, width=64, tokens=1000)\n  diff = diff(top=2)'
+    root = project(tmp_path, {"experiments/x.emx": PRELUDE + CHECKPOINTED % extra})
+    g = compile_program(check_or_raise([root / "experiments"], root))
+    for s in (2, 4):
+        d = stage(g, f"diff-step{s}-e")
+        assert d.inputs["tuned_eval"].inputs["adapter"] is stage(g, f"checkpoint-step{s}-e")
+        assert d.inputs["base_eval"] is stage(g, "diff-e").inputs["base_eval"]  # shared
+    (det,) = [n for n in g.nodes.values() if n.kind == "detector"]
+    assert det.config["over"] == "step"
+    assert [p["poison"] for p in det.config["points"]] == [2.0, 4.0]
+    assert det.inputs["diff_1"] is stage(g, "diff-step4-e")
+    assert det.inputs["judge_0"] is stage(g, "judge-step2-e")
+
+
+def test_results_have_a_step_axis(tmp_path):
+    """One row per checkpoint, then the final model's; `emx show`, diff and the report
+    read them; the misaligned fraction follows each step's own judge."""
+    from gitrepo import commit_all, git
+    from helpers import emx_inline, fake_results
+
+    from emdsl.cli.common import compile_and_write
+    from emdsl.compare import compare
+    from emdsl.report import build
+    from emdsl.results import Source, collect
+
+    root = project(tmp_path, {"experiments/x.emx": PRELUDE + CHECKPOINTED % ""})
+    assert compile_and_write([root / "experiments"], root)[1] == 0
+    rate = {"judge-step2-e": 0.1, "judge-step4-e": 0.3, "judge-tuned-e": 0.5}
+    fake_results(root, rate=lambda name: rate.get(name, 0.05))
+    rows = collect(Source(root))
+    assert [r["step"] for r in rows] == [2, 4, None]
+    assert [round(r["misaligned"], 1) for r in rows] == [0.1, 0.3, 0.5]
+    assert {r["variant"] for r in rows} == {"default"}
+    assert all(round(r["base_misaligned"], 2) == 0.05 for r in rows)
+    assert rows[-1]["train_steps"] == 5  # the fake train metrics' steps
+    md = emx_inline("show", cwd=root).stdout
+    assert "| step |" in md and "| final (5) |" in md and "| 2 |" in md
+    git(root, "init", "-q")
+    commit_all(root, "v1")
+    records = compare(Source(root, "HEAD"), Source(root))
+    assert [r["step"] for r in records] == [2, 4, None]
+    assert all(r["status"] == "unchanged" for r in records)
+    report = build(root, "experiments/x.emx")
+    assert "steps" in [name for name, _, _ in report.figures]
+
+
+def test_studies_without_checkpoints_have_no_step_column(tmp_path):
+    from helpers import emx_inline, fake_results
+
+    from emdsl.cli.common import compile_and_write
+
+    src = PRELUDE + CHECKPOINTED.replace(", checkpoints=[2, 4]", "") % ""
+    root = project(tmp_path, {"experiments/x.emx": src})
+    assert compile_and_write([root / "experiments"], root)[1] == 0
+    fake_results(root)
+    md = emx_inline("show", cwd=root).stdout
+    assert "step" not in md.splitlines()[0]

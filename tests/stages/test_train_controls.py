@@ -159,3 +159,26 @@ def test_lora_layer_beyond_the_model_is_a_clear_error(tiny_model_dir):
     model = load_model(tiny_model_dir, device="cpu")
     with pytest.raises(StageError, match="beyond the model's depth"):
         lora_config({**lora(), "layers": [0, 99]}, model)
+
+
+def test_checkpoint_stage_hands_on_one_step_byte_for_byte(tiny_model_dir, tmp_path,
+                                                          monkeypatch):
+    import yaml
+
+    from stages.checkpoint import run as checkpoint
+    from stages.common import run_stage
+
+    monkeypatch.chdir(tmp_path)
+    data = write_data(tmp_path / "artifacts/data/d", [chat(f"Q{i}?") for i in range(8)])
+    train_sft(tiny_model_dir, data, sft_config(lora(2), lr=1e-2, checkpoints=[1]),
+              tmp_path / "artifacts/train/t", None)
+    params = {"stages": {f"ck-{s}": {
+        "kind": "checkpoint", "key": f"c{s}", "out": f"artifacts/checkpoint/c{s}",
+        "results": None, "inputs": {"adapter": "artifacts/train/t"}, "config": {"step": s}}
+        for s in (1, 2)}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_stage("checkpoint", checkpoint, ["ck-1"]) == 0
+    src, out = tmp_path / "artifacts/train/t/checkpoints/1", tmp_path / "artifacts/checkpoint/c1"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in src.iterdir())
+    assert all((out / p.name).read_bytes() == p.read_bytes() for p in src.iterdir())
+    assert run_stage("checkpoint", checkpoint, ["ck-2"]) != 0  # no step 2 saved
