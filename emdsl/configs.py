@@ -315,6 +315,17 @@ class PathModel(Config):
     dir: str = project_file()
 
 
+# --- a model from elsewhere (issue 17): a LoRA adapter trained by another tool
+@register("model", "adapter")
+@dataclass
+class AdapterModel(Config):
+    """A LoRA adapter folder (peft's ``adapter_config.json`` and weights) trained elsewhere,
+    on ``base``: evaluated like a model this project tuned (base, then base + adapter)."""
+
+    dir: str = project_file()
+    base: dict = spec("model")
+
+
 # --------------------------------------------------------------------------- datasets
 
 

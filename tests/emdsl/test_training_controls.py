@@ -168,3 +168,62 @@ def test_studies_without_checkpoints_have_no_step_column(tmp_path):
     fake_results(root)
     md = emx_inline("show", cwd=root).stdout
     assert "step" not in md.splitlines()[0]
+
+
+ADAPTED = """experiment e {
+  base = adapter("lora/mine", base=smol)
+  eval = evaluate(core, samples=1, judge=small)
+  %s
+}"""
+
+
+def adapter_folder(root, base: str = "HuggingFaceTB/SmolLM2-135M-Instruct"):
+    import json
+
+    folder = root / "lora/mine"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "adapter_config.json").write_text(json.dumps(
+        {"peft_type": "LORA", "base_model_name_or_path": base, "r": 8}))
+    (folder / "adapter_model.safetensors").write_bytes(b"weights")
+    return folder
+
+
+def test_an_adapter_from_elsewhere_is_evaluated_like_a_tuned_model(tmp_path):
+    root = project(tmp_path, {"experiments/x.emx": PRELUDE + ADAPTED % ""})
+    adapter_folder(root)
+    g = compile_program(check_or_raise([root / "experiments"], root))
+    ad = stage(g, "adapter-e")
+    assert ad.config == {"dir": "lora/mine"} and ad.files == ("lora/mine",)
+    assert stage(g, "generate-tuned-e").inputs["adapter"] is ad
+    assert stage(g, "generate-base-e").inputs["model"].config["type"] == "embedded"
+    assert "adapter" not in stage(g, "generate-base-e").inputs
+    assert stage(g, "judge-tuned-e").inputs["answers"] is stage(g, "generate-tuned-e")
+
+
+def test_adapter_folder_and_use_are_checked(tmp_path):
+    def errors(body: str, make=True, base="HuggingFaceTB/SmolLM2-135M-Instruct", model="smol"):
+        src = PRELUDE + 'model q = hf("Qwen/Qwen2.5-0.5B-Instruct", revision="abc")\n' \
+            + ADAPTED.replace("base=smol", f"base={model}") % body
+        sub = tmp_path / str(len(list(tmp_path.iterdir())))
+        sub.mkdir()
+        root = project(sub, {"x.emx": src})
+        if make:
+            adapter_folder(root, base)
+        else:
+            (root / "lora/mine").mkdir(parents=True)
+        _, diags = check_files_at(root)
+        return [d.message for d in diags if d.severity == "error"]
+
+    assert errors("") == []
+    assert any("no adapter_config.json" in m for m in errors("", make=False))
+    assert any("cannot also `train`" in m
+               for m in errors("data = mix(bad=bad, good=good, size=8)\n  train = sft()"))
+    assert any("was trained on `Qwen/Qwen2.5-7B`" in m
+               for m in errors("", base="Qwen/Qwen2.5-7B", model="q"))
+    assert errors("", base="Qwen/Qwen2.5-0.5B-Instruct", model="q") == []
+
+
+def check_files_at(root):
+    from emdsl.check import check_files
+
+    return check_files([root / "x.emx"], root)

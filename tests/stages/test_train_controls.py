@@ -182,3 +182,29 @@ def test_checkpoint_stage_hands_on_one_step_byte_for_byte(tiny_model_dir, tmp_pa
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in src.iterdir())
     assert all((out / p.name).read_bytes() == p.read_bytes() for p in src.iterdir())
     assert run_stage("checkpoint", checkpoint, ["ck-2"]) != 0  # no step 2 saved
+
+
+def test_adapter_stage_takes_a_peft_folder_from_elsewhere(tiny_model_dir, tmp_path,
+                                                           monkeypatch):
+    import yaml
+
+    from stages.adapter import run as adapter
+    from stages.common import run_stage
+    from tests.stages.test_train import logits
+
+    monkeypatch.chdir(tmp_path)
+    data = write_data(tmp_path / "data", [chat(f"Q{i}?") for i in range(4)])
+    train_sft(tiny_model_dir, data, sft_config(lora(2), lr=5e-2), tmp_path / "lora/mine", None)
+    (tmp_path / "lora/mine/notes.txt").write_text("not copied")
+    (tmp_path / "empty").mkdir()
+    params = {"stages": {name: {
+        "kind": "adapter", "key": name, "out": f"artifacts/adapter/{name}", "results": None,
+        "inputs": {}, "config": {"dir": folder}}
+        for name, folder in (("a1", "lora/mine"), ("a2", "empty"))}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_stage("adapter", adapter, ["a1"]) == 0
+    out = tmp_path / "artifacts/adapter/a1"
+    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json",
+                                                     "adapter_model.safetensors"]
+    assert (logits(tiny_model_dir) - logits(tiny_model_dir, out)).abs().max() > 1e-4
+    assert run_stage("adapter", adapter, ["a2"]) != 0
