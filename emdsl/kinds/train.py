@@ -25,6 +25,7 @@ from emdsl.kinds.judge_train import judge_code, judge_input
 from emdsl.kinds.model import model_depth
 
 SFT_NEEDS_DATA = "`train = sft(...)` needs `data`"
+LIVE_DIR = "live/plots/metrics/train"  # dvclive's folder of per-metric TSVs, in results/<stage>
 
 # Training controls added after studies existed (issue 17): left out of the stage config
 # while at these defaults, so the stage keys of studies that do not use them stay the same.
@@ -115,9 +116,13 @@ class Train(Kind):
     order = 30
     fields = {"train": "train"}
     metrics = ("metrics.json",)
-    plots = ("loss.csv",)
+    # dvclive's curves (stages.lib.training.base.live_logger), in DVC's editor integrations too
+    plots = ("loss.csv", f"{LIVE_DIR}/loss.tsv", f"{LIVE_DIR}/learning_rate.tsv")
     dvc_plots = (DvcPlot("loss", "loss.csv", "training loss", {"x": "step", "y_label": "loss"},
-                         ("loss",), rank=1),)
+                         ("loss",), rank=1),
+                 DvcPlot("learning_rate", f"{LIVE_DIR}/learning_rate.tsv", "learning rate",
+                         {"x": "step", "y_label": "learning rate"}, ("learning_rate",),
+                         rank=5))
     sections = {"train": ("train", None)}
     columns = (Column("train_steps", "Int64"),)
     optional = ("step",)

@@ -208,3 +208,31 @@ def test_adapter_stage_takes_a_peft_folder_from_elsewhere(tiny_model_dir, tmp_pa
                                                      "adapter_model.safetensors"]
     assert (logits(tiny_model_dir) - logits(tiny_model_dir, out)).abs().max() > 1e-4
     assert run_stage("adapter", adapter, ["a2"]) != 0
+
+
+def test_dvclive_curves_are_written_and_byte_identical_on_a_rerun(tiny_model_dir, tmp_path):
+    import csv
+
+    from stages.lib.training.base import LIVE
+
+    data = write_data(tmp_path / "data", [chat(f"Q{i}?") for i in range(8)])
+    cfg = sft_config(lora(2), lr=1e-2, warmup=1)
+
+    def run(name: str) -> dict[str, bytes]:
+        results = tmp_path / name
+        train_sft(tiny_model_dir, data, cfg, tmp_path / f"out-{name}", results)
+        return {str(p.relative_to(results / LIVE)): p.read_bytes()
+                for p in sorted((results / LIVE).rglob("*")) if p.is_file()}
+
+    a, b = run("a"), run("b")
+    assert a == b  # no timestamps, runtimes or machine paths
+    curves = "plots/metrics/train"
+    assert {f"{curves}/loss.tsv", f"{curves}/learning_rate.tsv"} <= set(a)
+    rows = list(csv.DictReader(a[f"{curves}/learning_rate.tsv"].decode().splitlines(),
+                               delimiter="\t"))
+    assert [int(r["step"]) for r in rows] == [1, 2]  # optimizer steps, as loss.csv numbers them
+    assert float(rows[0]["learning_rate"]) < float(rows[1]["learning_rate"])  # warmup
+    losses = read_loss(tmp_path / "a")
+    tsv = list(csv.DictReader(a[f"{curves}/loss.tsv"].decode().splitlines(), delimiter="\t"))
+    assert [float(r["loss"]) for r in tsv] == pytest.approx(losses)
+    assert b"lr: 0.01" in a["params.yaml"]

@@ -101,6 +101,48 @@ def loss_logger() -> Any:
     return LossLog()
 
 
+# results/<stage>/live/: dvclive's training curves, one TSV per metric (step, value), which
+# the train kind declares as DVC plots. Only these per-step values go there (no timings or
+# machine paths), so a rerun writes the same bytes.
+LIVE = "live"
+LIVE_CURVES = ("loss", "learning_rate", "grad_norm", "kl", "nll", "reward")
+
+
+def live_logger(results: Path | None, params: dict[str, Any]) -> Any | None:
+    """transformers' DVCLiveCallback (dvclive attached to the trl trainer) writing into
+    ``results/live``: the stage config as its params, and ``LIVE_CURVES`` at each logged
+    optimizer step, numbered by that step. None when the stage keeps no results."""
+    if results is None:
+        return None
+    from dvclive import Live
+    from transformers.integrations import DVCLiveCallback
+
+    class LiveCurves(DVCLiveCallback):
+        def setup(self, args, state, model):
+            self._initialized = True
+            if state.is_world_process_zero and self.live is None:
+                self.live = Live(dir=str(results / LIVE), save_dvc_exp=False, dvcyaml=False,
+                                 report=None, monitor_system=False)
+                self.live.log_params(params)
+
+        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+            if not self._initialized:
+                self.setup(args, state, model)
+            if self.live is None or not logs or "loss" not in logs:
+                return  # the closing summary (runtimes) is not a curve
+            self.live.step = state.global_step
+            for key in LIVE_CURVES:
+                if isinstance(logs.get(key), int | float):
+                    self.live.log_metric(f"train/{key}", float(logs[key]))
+            self.live.make_summary()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.live is not None:
+                self.live.end()
+
+    return LiveCurves()
+
+
 def timed_train(trainer: Any) -> Any:
     """``trainer.train()``; its duration goes to the run record, not into metrics.json (an out
     must not change when only the machine's speed does)."""

@@ -30,6 +30,7 @@ from stages.common import Stage, StageError, log, seed_everything
 from stages.lib.datasets import read_dataset
 from stages.lib.device import per_device_batch
 from stages.lib.training.base import (
+    live_logger,
     load_for_training,
     lora_config,
     loss_logger,
@@ -221,6 +222,9 @@ def train_sft(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
                          f"max_length={cfg['max_length']}")
         losses = loss_logger()
         trainer.add_callback(losses)
+        live = live_logger(results, cfg)
+        if live is not None:
+            trainer.add_callback(live)
         if cfg.get("checkpoints"):
             trainer.add_callback(checkpoint_saver(cfg["checkpoints"], out, model_dir))
         output = timed_train(trainer)
