@@ -236,3 +236,26 @@ def test_dvclive_curves_are_written_and_byte_identical_on_a_rerun(tiny_model_dir
     tsv = list(csv.DictReader(a[f"{curves}/loss.tsv"].decode().splitlines(), delimiter="\t"))
     assert [float(r["loss"]) for r in tsv] == pytest.approx(losses)
     assert b"lr: 0.01" in a["params.yaml"]
+
+
+def test_detector_runs_over_training_steps(tmp_path, monkeypatch):
+    """The detector's config from checkpoints (x = step, ``over: step``) runs as a sweep's."""
+    import yaml
+
+    from stages import detector
+    from stages.common import run_stage
+    from tests.stages.test_detector import project, read
+
+    name = project(tmp_path)
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    entry = params["stages"][name]
+    for p in entry["config"]["points"]:
+        p["poison"] = float(round(p["poison"] * 16))  # the steps 0, 4, 8, 12, 16
+    entry["config"]["over"] = "step"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    assert run_stage("detector", detector.run, [name]) == 0
+    metrics, curve = read(tmp_path)
+    assert metrics["over"] == "step" and metrics["chosen_at_poison"] == 16.0
+    assert [float(r["x"]) for r in curve] == [0.0, 4.0, 8.0, 12.0, 16.0]
+    assert metrics["departs_at"]["latent"] == 4.0
