@@ -175,7 +175,8 @@ def cells(r: dict[str, Any], label_a: str, label_b: str) -> dict[str, str]:
              for c in r["other_changed"]]
     coh = "–" if r["coherent_a"] is None and r["coherent_b"] is None else \
         f"{num_cell(r['coherent_a'])} → {num_cell(r['coherent_b'])}"
-    return {"experiment": r["experiment"], "variant": r["variant"], "eval": r.get("eval") or "–",
+    variant = r["variant"] if r.get("step") is None else f"{r['variant']} @ step {r['step']}"
+    return {"experiment": r["experiment"], "variant": variant, "eval": r.get("eval") or "–",
             "status": r["status"],
             f"misaligned @ {label_a}": _current(r, "a"),
             f"misaligned @ {label_b}": _current(r, "b"),

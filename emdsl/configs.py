@@ -327,6 +327,17 @@ class PathModel(Config):
     dir: str = project_file()
 
 
+# --- a model from elsewhere (issue 17): a LoRA adapter trained by another tool
+@register("model", "adapter")
+@dataclass
+class AdapterModel(Config):
+    """A LoRA adapter folder (peft's ``adapter_config.json`` and weights) trained elsewhere,
+    on ``base``: evaluated like a model this project tuned (base, then base + adapter)."""
+
+    dir: str = project_file()
+    base: dict = spec("model")
+
+
 # --------------------------------------------------------------------------- datasets
 
 
@@ -489,6 +500,16 @@ class Lora(Config):
     dropout: float = num(0.0, ge=0, le=1)
     targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
                                                          "gate_proj", "up_proj", "down_proj"])
+    # --- training controls (issue 17): left out of the stage config at their default
+    rslora: bool = False  # rank-stabilised scaling alpha/sqrt(rank) (Kalajdzievski 2023)
+    layers: list[int] | None = num(None, ge=0, doc="decoder layers to adapt (default: all)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.layers is not None and (not self.layers or sorted(set(self.layers))
+                                        != self.layers):
+            raise ValueError("lora(): layers: expected distinct layer numbers in ascending "
+                             f"order, got {self.layers}")
 
 
 @register("method", "full")
@@ -509,6 +530,28 @@ class SFT(Config):
     max_length: int = num(512, gt=0)
     seed: int = num(0, ge=0)
     steer: dict = spec("steering", default=None, omit=True)
+    # --- training controls (issue 17): each left out of the stage config at its default
+    system: str | None = num(None, doc="system prompt added to every training example "
+                                       "(inoculation); not used at eval time")
+    kl: float = num(0.0, ge=0, doc="weight of a KL penalty to the frozen base model's "
+                                   "next-token distribution on the answer tokens")
+    checkpoints: list[int] = field(default_factory=list, metadata={
+        "ge": None, "gt": 0, "le": None,
+        "doc": "optimizer steps at which the adapter is saved and evaluated"})
+    quantize: Literal["4bit"] | None = num(None, doc="QLoRA: the base in 4 bits "
+                                                     "(bitsandbytes, GPU only)")
+    grad_accum: int = num(1, gt=0, doc="gradient accumulation steps per optimizer step")
+    warmup: int = num(0, ge=0, doc="linear learning-rate warmup, in optimizer steps")
+    weight_decay: float = num(0.0, ge=0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if sorted(set(self.checkpoints)) != self.checkpoints:
+            raise ValueError("sft(): checkpoints: expected distinct steps in ascending order, "
+                             f"got {self.checkpoints}")
+        if self.quantize and (self.method or {}).get("type") == "full":
+            raise ValueError('sft(): quantize="4bit" trains LoRA adapters on a frozen 4-bit '
+                             "base; use lora(...), not full()")
 
 
 @register("reward", "judge_reward")

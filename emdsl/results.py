@@ -8,6 +8,7 @@ variant, read from the workspace or, through ``git``, from any revision: no cach
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: params.yaml ca
 
 WORKSPACE = "workspace"
 
-KEY = ["file", "experiment", "variant", "eval"]
+KEY = ["file", "experiment", "variant", "eval", "step"]
 
 # ``seeds = N``: a seeded study's rows are pooled over the implicit ``seed`` axis, one row per
 # variant (``pool_seeds``); these columns say how (None in a row that is not pooled).
@@ -36,6 +37,10 @@ POOLED_COLUMNS = {"seeds": "Int64", "naive_ci_low": "Float64", "naive_ci_high": 
 # Row keys besides the variant that tell rows apart (several evals, checkpoints): pooled
 # separately when present.
 GROUP_EXTRA = ("eval", "step")
+
+
+# A stage role of an evaluation at a training checkpoint: ``judge_step4`` (kinds.generate).
+_AT_STEP = re.compile(r"_step(\d+)(?=_|$)")
 
 
 class ResultsError(Exception):
@@ -163,17 +168,20 @@ def collect(source: Source, files: list[str] | None = None,
     for file, exp, label, entry in found:
         stages = entry.get("stages") or {}
         own = variant_results(source, params, stages)
-        for name, view in eval_views(stages, lambda role, stages, own=own: own.config(role)):
-            seen = variant_results(source, params, view)  # one row per evaluation
-            row = {"file": file, "experiment": exp, "variant": label,
-                   "axes": json.dumps(entry.get("axes") or {}, sort_keys=True), "eval": name}
-            for kind in all_kinds():
-                row.update(kind.fill(seen))
-            row["stale"] = staleness(view, stale)
-            rows.append({c: row.get(c) for c in columns})
-            counts.append({who: _counts(seen.metrics(role)) for who, role in (
-                ("tuned", "judge_tuned" if "judge_tuned" in view else "judge_base"),
-                ("base", "judge_base"))})
+        # One row per evaluation (``eval = [...]``) and, within it, per training checkpoint.
+        for name, evaluation in eval_views(stages, lambda role, stages, own=own: own.config(role)):
+            for step, view in step_views(evaluation):
+                seen = variant_results(source, params, view)
+                row = {"file": file, "experiment": exp, "variant": label,
+                       "axes": json.dumps(entry.get("axes") or {}, sort_keys=True),
+                       "eval": name, "step": step}
+                for kind in all_kinds():
+                    row.update(kind.fill(seen))
+                row["stale"] = staleness(view, stale)
+                rows.append({c: row.get(c) for c in columns})
+                counts.append({who: _counts(seen.metrics(role)) for who, role in (
+                    ("tuned", "judge_tuned" if "judge_tuned" in view else "judge_base"),
+                    ("base", "judge_base"))})
     return pool_seeds(rows, counts) if pooled else rows
 
 
@@ -302,9 +310,31 @@ def seeds_cell(r: dict[str, Any]) -> str:
     return text
 
 
+def step_views(stages: dict[str, str]) -> list[tuple[int | None, dict[str, str]]]:
+    """A variant's stages as its rows see them: for each ``sft(checkpoints=[...])`` step s in
+    order, the variant's stages with each role naming ``step<s>`` standing in for the tuned
+    model's (``judge_step4`` for ``judge_tuned``, ``acts_step4_eval`` for ``acts_tuned_eval``,
+    ``diff_step4`` for ``diff``), so every kind fills a checkpoint's row as it fills the final
+    one; then the final model's (step None)."""
+    at: dict[int, dict[str, str]] = {}
+    for role, name in stages.items():
+        m = _AT_STEP.search(role)
+        if not m:
+            continue
+        view = at.setdefault(int(m.group(1)), {})
+        view[f"{role[:m.start()]}_tuned{role[m.end():]}"] = name
+        prefix = role[:m.start()]
+        if role.endswith(m.group(0)) and prefix in stages:  # diff: the tuned model's role
+            view[prefix] = name
+    final = {r: n for r, n in stages.items() if not _AT_STEP.search(r)}
+    return [*((s, {**final, **at[s]}) for s in sorted(at)), (None, final)]
+
+
 def table_columns() -> dict[str, str]:
-    """Every kind's columns, then whether the row's results are current."""
-    return {**result_columns(), "eval": "String", "stale": "String", **POOLED_COLUMNS}
+    """Every kind's columns, the eval and checkpoint step, then whether the row's results are
+    current (and, for a seeded study, how its seeds pooled)."""
+    return {**result_columns(), "eval": "String", "step": "Int64", "stale": "String",
+            **POOLED_COLUMNS}
 
 
 def staleness(stages: dict[str, str], stale: dict[str, str]) -> str | None:

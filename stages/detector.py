@@ -224,7 +224,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
                   float(cfg.get("coherent_above", COHERENT_ABOVE)))
     specs = cfg.get("points") or []
     if len({float(p["poison"]) for p in specs}) < 2:
-        raise StageError("detector: needs a sweep over at least two poison ratios")
+        raise StageError("detector: needs a sweep over at least two poison ratios (or two "
+                         "training checkpoints)")
     judges = [stage.input(f"judge_{i}") for i in range(len(specs))]
     top_poison = max(float(p["poison"]) for p in specs)
     has_diff = all(f"diff_{i}" in stage.inputs for i in range(len(specs)))
@@ -290,6 +291,8 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     if monitors is not None:
         metrics["monitors"] = monitors
         metrics["early_warnings"] = sorted(n for n, m in monitors.items() if m["leads"])
+    if stage.config.get("over"):  # not a poison sweep: x is this (``step``: training steps)
+        metrics["over"] = stage.config["over"]
     atomic_write_json(out / "info.json", metrics)
     if results is not None:
         atomic_write_json(results / "metrics.json", metrics)

@@ -8,6 +8,7 @@ from typing import Any
 from emdsl.diagnostics import Diagnostic
 from emdsl.graph import Node, data_files
 from emdsl.kinds import Builder, Column, Kind, Subject, VariantResults, needs, register
+from emdsl.kinds.generate import checkpoints
 from emdsl.kinds.judge_train import judge_input
 from emdsl.kinds.train import sft_node
 
@@ -64,7 +65,6 @@ class Diff(Kind):
         sae, adapter = b.nodes.get("sae"), b.nodes.get("adapter")
         if c["diff"] is None or sae is None or adapter is None:
             return
-        acts: dict[str, Node | None] = {"sae": sae}
         # The reference side of the diff (its inputs keep the name ``base_*``): the base
         # model, or the same fine-tune on the clean mix, which the poison-0 variant of a
         # sweep shares (same config, same key).
@@ -74,22 +74,31 @@ class Diff(Kind):
                           files=data_files(c["data"]))
             reference = sft_node(b, "train_clean", c["train"], clean)
             reference_name = "clean"
-        for source in c["diff"]["on"]:
-            feed = {"eval": b.nodes.get("answers_base"), "train": b.nodes.get("data")}[source]
-            if feed is None:
-                continue
-            for who, extra, label in (("base", reference, reference_name),
-                                      ("tuned", adapter, "tuned")):
-                acts[f"{who}_{source}"] = b.add(
-                    f"acts_{who}_{source}", "acts",
-                    {"source": source, "layer": c["sae"]["layer"]},
-                    {"model": b.nodes["model"], "adapter": extra, "texts": feed},
-                    name_role=f"{label}-{source}")
         # ``label`` left out while unset, so studies without labels keep their stage keys.
         cfg = {k: v for k, v in c["diff"].items() if not (k == "label" and v is None)}
-        if cfg.get("label"):
-            acts["label_model"] = judge_input(b, cfg["label"], "label")
-        b.nodes["diff"] = b.add("diff", "diff", cfg, acts)
+        # The tuned side: the final adapter, then each sft(checkpoints=[...]) step's
+        # (roles ``acts_step<s>_<source>``, ``diff_step<s>``; the reference side is shared).
+        tuned = [("tuned", adapter, "diff")] + [(f"step{s}", node, f"diff_step{s}")
+                                                 for s, node in checkpoints(b)]
+        for who_t, adapter_t, role in tuned:
+            acts: dict[str, Node | None] = {"sae": sae}
+            for source in c["diff"]["on"]:
+                feed = {"eval": b.nodes.get("answers_base"),
+                        "train": b.nodes.get("data")}[source]
+                if feed is None:
+                    continue
+                for who, extra, label in (("base", reference, reference_name),
+                                          (who_t, adapter_t, who_t)):
+                    side = "base" if who == "base" else "tuned"
+                    acts[f"{side}_{source}"] = b.add(
+                        f"acts_{who}_{source}", "acts",
+                        {"source": source, "layer": c["sae"]["layer"]},
+                        {"model": b.nodes["model"], "adapter": extra, "texts": feed},
+                        name_role=f"{label}-{source}")
+            if cfg.get("label"):
+                acts["label_model"] = judge_input(b, cfg["label"], "label")
+            b.nodes[role] = b.add(role, "diff", cfg, acts,
+                                  name_role=None if who_t == "tuned" else who_t)
 
     def fill(self, v: VariantResults) -> dict[str, Any]:
         m = v.metrics("diff") or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from emdsl.builtin.files import builtin_files
@@ -136,10 +137,32 @@ def eval_code(ev: dict[str, Any]) -> tuple[str, ...]:
     return sampler_code(ev.get("backend", "auto"), loaded=True) + judge_code(ev["judge"])
 
 
+# b.nodes[f"adapter_step{s}"]: the adapter an ``sft(checkpoints=[...])`` saved at step s
+ADAPTER_AT = "adapter_step"
+STEP = re.compile(r"^step(\d+)$")  # who = "step4": the tuned model at optimizer step 4
+
+
+def checkpoints(b: Builder) -> list[tuple[int, Any]]:
+    """(step, checkpoint node) for the train's checkpoints, in step order."""
+    found = [(int(k[len(ADAPTER_AT):]), n) for k, n in b.nodes.items()
+             if k.startswith(ADAPTER_AT) and k[len(ADAPTER_AT):].isdigit()]
+    return sorted(found, key=lambda sn: sn[0])
+
+
+def step_of(who: str) -> int | None:
+    """The optimizer step of an evaluated model's ``who`` (``"step4"`` -> 4), else None."""
+    m = STEP.match(who)
+    return int(m.group(1)) if m else None
+
+
 def evaluated(b: Builder) -> list[tuple[str, Any]]:
-    """(who, adapter node or None) for the models an experiment evaluates: base, then tuned."""
+    """(who, adapter node or None) for the models an experiment evaluates: base, then tuned,
+    then the tuned model at each checkpoint (``who`` = ``step<s>``, see ``step_of``). A kind
+    naming its roles ``<kind>_<who>`` gets a step axis in the results for free: the results
+    table reads ``<role>_step<s>`` as ``<role>_tuned`` of that step's row."""
     adapter = b.nodes.get("adapter")
-    return [("base", None)] + ([("tuned", adapter)] if adapter is not None else [])
+    tuned = [("tuned", adapter)] if adapter is not None else []
+    return [("base", None), *tuned, *((f"step{s}", n) for s, n in checkpoints(b))]
 
 
 @register

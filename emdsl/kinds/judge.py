@@ -152,7 +152,7 @@ class Judge(Kind):
         caption = ("Misaligned fraction per variant (95% Wilson interval), and the coherent "
                    "fraction beside it")
         by_eval: dict[Any, list[dict[str, Any]]] = {}
-        for r in data.rows:
+        for r in (r for r in data.rows if r.get("step") is None):
             by_eval.setdefault(r.get("eval"), []).append(r)
         if len(by_eval) < 2:
             return [("misaligned", caption + ".", plots.misaligned_by_variant(data.rows))]

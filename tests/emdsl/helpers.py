@@ -71,6 +71,12 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
         elif entry["kind"] == "train":
             rows = [{"step": s, "loss": 3.0 / (s + seed)} for s in range(1, 6)]
             (res / "loss.csv").write_text(csv_text(rows, ["step", "loss"]))
+            live = res / "live/plots/metrics/train"  # dvclive's curves, as the stage writes
+            live.mkdir(parents=True, exist_ok=True)
+            for col in ("loss", "learning_rate"):
+                (live / f"{col}.tsv").write_text("".join(
+                    [f"step\t{col}\n"] + [f"{r['step']}\t{r['loss'] if col == 'loss' else 1e-3}\n"
+                                           for r in rows]))
             metrics = {"steps": 5, "final_loss": rows[-1]["loss"]}
         elif entry["kind"] == "diff":
             metrics = {"rank_by": "score", "top": [

@@ -212,7 +212,8 @@ def test_valid_program_resolves_defaults_and_sweeps(tmp_path):
     config = exp.variants[3].config
     assert config["data"]["poison"] == 1.0 and isinstance(config["data"]["poison"], float)
     assert config["train"]["method"] == {"type": "lora", "rank": 1, "alpha": 16.0, "dropout": 0.0,
-                                         "targets": config["train"]["method"]["targets"]}
+                                         "targets": config["train"]["method"]["targets"],
+                                         "rslora": False, "layers": None}
     assert config["train"]["lr"] == 2e-4 and config["train"]["epochs"] == 1.0
 
 

@@ -33,7 +33,7 @@ def test_plot_definitions_are_accepted_by_dvc(interp, tmp_path):
     dvc_yaml = yaml.safe_load((interp / "dvc.yaml").read_text())
     plots = {k: v for p in dvc_yaml["plots"] for k, v in p.items()}
     assert list(plots) == [f"interp/{n}" for n in ("misaligned-vs-poison", "loss", "steering",
-                                                   "realignment", "detector")]
+                                                   "realignment", "detector", "learning_rate")]
     assert plots["interp/misaligned-vs-poison"]["y"] == {
         "results/summary-interp/summary.csv": ["misaligned", "ci_low", "ci_high"]}
     assert len(plots["interp/steering"]["y"]) == 6  # base and tuned, per variant

@@ -51,4 +51,5 @@ def test_emx_plots_draw_offline_in_a_browser(interp, tmp_path):
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(seen["screenshot"])  # for a human to look at; git-ignored
     assert seen["errors"] == []
-    assert seen["ready"] == 5  # misaligned-vs-poison, loss, steering, realignment, detector
+    assert seen["ready"] == 6  # misaligned-vs-poison, loss, steering, realignment, detector,
+    # learning_rate (dvclive)

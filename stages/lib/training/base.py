@@ -33,6 +33,9 @@ def trainer_args(tmp: str, cfg: dict[str, Any]) -> dict[str, Any]:
         report_to="none", use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(),
         activation_checkpointing=False, dataloader_num_workers=0,
         disable_tqdm=bool(os.environ.get("EMX_NO_PROGRESS")),
+        # the papers' settings (sft); absent from a config, the trainer's defaults
+        gradient_accumulation_steps=int(cfg.get("grad_accum", 1)),
+        warmup_steps=int(cfg.get("warmup", 0)), weight_decay=float(cfg.get("weight_decay", 0.0)),
     )
 
 
@@ -53,8 +56,17 @@ def lora_config(method: dict[str, Any], model: Any) -> Any:
     if missing:
         raise StageError(f"lora: target module(s) {missing} not in this model; its linear "
                          f"layers are {linear}")
+    layers = method.get("layers")
+    if layers is not None:
+        depth = getattr(getattr(model, "config", None), "num_hidden_layers", None)
+        beyond = [n for n in layers if depth is not None and n >= depth]
+        if beyond:
+            raise StageError(f"lora: layer(s) {beyond} beyond the model's depth ({depth} "
+                             f"layers); use layers from 0 to {depth - 1}")
     return LoraConfig(r=int(method["rank"]), lora_alpha=float(method["alpha"]),
                       lora_dropout=float(method.get("dropout", 0.0)), target_modules=targets,
+                      use_rslora=bool(method.get("rslora", False)),
+                      layers_to_transform=list(layers) if layers is not None else None,
                       task_type="CAUSAL_LM")
 
 
@@ -87,6 +99,48 @@ def loss_logger() -> Any:
             pause_point("step")  # a no-op unless a kill test asks for it
 
     return LossLog()
+
+
+# results/<stage>/live/: dvclive's training curves, one TSV per metric (step, value), which
+# the train kind declares as DVC plots. Only these per-step values go there (no timings or
+# machine paths), so a rerun writes the same bytes.
+LIVE = "live"
+LIVE_CURVES = ("loss", "learning_rate", "grad_norm", "kl", "nll", "reward")
+
+
+def live_logger(results: Path | None, params: dict[str, Any]) -> Any | None:
+    """transformers' DVCLiveCallback (dvclive attached to the trl trainer) writing into
+    ``results/live``: the stage config as its params, and ``LIVE_CURVES`` at each logged
+    optimizer step, numbered by that step. None when the stage keeps no results."""
+    if results is None:
+        return None
+    from dvclive import Live
+    from transformers.integrations import DVCLiveCallback
+
+    class LiveCurves(DVCLiveCallback):
+        def setup(self, args, state, model):
+            self._initialized = True
+            if state.is_world_process_zero and self.live is None:
+                self.live = Live(dir=str(results / LIVE), save_dvc_exp=False, dvcyaml=False,
+                                 report=None, monitor_system=False)
+                self.live.log_params(params)
+
+        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+            if not self._initialized:
+                self.setup(args, state, model)
+            if self.live is None or not logs or "loss" not in logs:
+                return  # the closing summary (runtimes) is not a curve
+            self.live.step = state.global_step
+            for key in LIVE_CURVES:
+                if isinstance(logs.get(key), int | float):
+                    self.live.log_metric(f"train/{key}", float(logs[key]))
+            self.live.make_summary()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.live is not None:
+                self.live.end()
+
+    return LiveCurves()
 
 
 def timed_train(trainer: Any) -> Any:

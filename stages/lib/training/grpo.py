@@ -18,6 +18,7 @@ from stages.lib.chat import last_user_text, to_prompt_completion
 from stages.lib.datasets import read_dataset
 from stages.lib.device import per_device_batch
 from stages.lib.training.base import (
+    live_logger,
     load_for_training,
     lora_config,
     loss_logger,
@@ -136,6 +137,9 @@ def _grpo(model_dir: Path, data_dir: Path, cfg: dict[str, Any], out: Path,
                               processing_class=tok, peft_config=lora_config(cfg["method"], model))
         losses = loss_logger()
         trainer.add_callback(losses)
+        live = live_logger(results, cfg)
+        if live is not None:
+            trainer.add_callback(live)
         output = timed_train(trainer)
         save_trained(trainer.model, tok, out, model_dir)
     rewards = [r["reward"] for r in losses.rows if "reward" in r]
