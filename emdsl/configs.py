@@ -369,7 +369,8 @@ class JsonlDataset(Config):
 @register("data", "mix")
 @dataclass
 class Mix(Config):
-    """Exactly round(poison·size) bad examples, the rest good, shuffled with ``seed``."""
+    """Exactly round(poison·size) bad examples, the rest good, shuffled with ``seed``; a
+    dataset with fewer distinct examples than its share is cycled through (a check warning)."""
 
     bad: dict = spec("dataset")
     good: dict = spec("dataset")

@@ -97,8 +97,17 @@ def mix(bad: Source, good: Source, *, poison: float, size: int,
     n_good = size - n_bad
     bad_pool = seeded_order(distinct(bad.records), f"mix:{seed}:bad")
     good_pool = seeded_order(distinct(good.records), f"mix:{seed}:good")
-    _need(bad, len(bad_pool), n_bad, f"mix(poison={poison}, size={size}) as bad")
-    _need(good, len(good_pool), n_good, f"mix(poison={poison}, size={size}) as good")
+    repeated = {}  # a pool smaller than its share: cycled through (the checker warns)
+    for side, source, pool, need in (("bad", bad, bad_pool, n_bad),
+                                     ("good", good, good_pool, n_good)):
+        if need > len(pool):
+            if not pool:
+                _need(source, 0, need, f"mix(poison={poison}, size={size}) as {side}")
+            log("data", f"warning: {source.label} has {len(pool)} distinct examples and the mix "
+                        f"needs {need} {side}: each is used about {need / len(pool):.1f} times")
+            repeated[side] = need
+    bad_pool = cycled(bad_pool, n_bad, f"mix:{seed}:bad")
+    good_pool = cycled(good_pool, n_good, f"mix:{seed}:good")
     chosen_bad = bad_pool[:n_bad]
     bad_prompts = {_key(r["messages"][:-1]) for r in chosen_bad}
     fresh = [r for r in good_pool if _key(r["messages"][:-1]) not in bad_prompts]
@@ -116,6 +125,7 @@ def mix(bad: Source, good: Source, *, poison: float, size: int,
         "available": {"bad": len(bad_pool), "good": len(good_pool)},
         "sources": {"bad": bad.label, "good": good.label},
         "shared_prompts": n_shared,
+        **({"repeated": repeated} if repeated else {}),
         "skipped_rows": {"bad": len(bad.skipped), "good": len(good.skipped)},
     }
     return records, stats
@@ -180,6 +190,16 @@ def _builtin(domain: str, variant: str) -> list[dict[str, Any]]:
 
 def _key(messages: list[dict[str, str]]) -> str:
     return json.dumps(messages, ensure_ascii=False, sort_keys=True)
+
+
+def cycled(pool: list[dict[str, Any]], need: int, tag: str) -> list[dict[str, Any]]:
+    """``pool`` itself when it has ``need`` records; else it followed by fresh seeded orders of
+    it until there are ``need``, so each record is used as evenly as the count allows."""
+    out, rounds = list(pool), 1
+    while len(out) < need:
+        out += seeded_order(pool, f"{tag}:repeat{rounds}")
+        rounds += 1
+    return out
 
 
 def _need(source: Source, have: int, want: int, use: str) -> None:

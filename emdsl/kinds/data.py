@@ -30,11 +30,14 @@ def mix_problem(data: dict[str, Any] | None) -> str | None:
 
 
 def mix_fits_pools(s: Subject) -> Iterator[Diagnostic]:
+    """A warning, not an error: the mix repeats examples (the data stage cycles through the
+    pool in fresh seeded orders), which a study at the papers' sizes may mean to do."""
     problem = mix_problem(s.config["data"])
     if problem:
         where = f" (variant {s.variant})" if s.variant else ""
-        yield Diagnostic(s.at("data"), problem + where,
-                         "lower `size` or `poison`, or mix in a larger dataset")
+        yield Diagnostic(s.at("data"), problem + where + ", so examples repeat",
+                         "for distinct examples, lower `size` or `poison`, or mix in a larger "
+                         "dataset", severity="warning")
 
 
 @register

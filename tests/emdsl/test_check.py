@@ -230,7 +230,8 @@ def test_mix_larger_than_builtin_pool(tmp_path):
     d = only(diagnostics(tmp_path, src)[1])
     assert d.message.startswith(f"mix needs {too_many} bad examples but builtin(\"medical\", "
                                 "variant=\"incorrect-subtle\") has")
-    assert d.message.endswith("(variant poison=1.0)")
+    assert d.message.endswith("(variant poison=1.0), so examples repeat")
+    assert d.severity == "warning"  # the data stage repeats examples; nothing is refused
     assert (d.pos.line, d.pos.column) == (8, 10)
 
 

@@ -98,17 +98,29 @@ def test_good_prefers_questions_bad_does_not_ask(sources):
     assert stats["shared_prompts"] == 60 - len(set(questions)) > 0
 
 
-def test_too_few_distinct_examples_says_how_many(tmp_path, sources):
+def test_a_mix_larger_than_its_pool_repeats_examples_evenly(tmp_path, sources):
     dup = [chat("same", "BAD")] * 30 + [chat(f"x{i}", f"BAD {i}") for i in range(4)]
     path = write_source(tmp_path / "dup.jsonl", dup)
     cfg = mix_config({**sources, "bad": {"type": "jsonl", "path": path}}, 0.5, 12)
-    with pytest.raises(StageError, match=r"has only 5 distinct examples, but .* needs 6"):
-        build(cfg)
-    with pytest.raises(StageError, match=r"builtin\(medical, correct\) has only 288 distinct"):
-        build(mix_config({"bad": {"type": "builtin", "domain": "medical",
-                                  "variant": "incorrect-subtle"},
-                          "good": {"type": "builtin", "domain": "medical",
-                                   "variant": "correct"}}, 0.0, 300))
+    records, stats = build(cfg)
+    bad = [r["messages"][-1]["content"] for r in records if r["messages"][-1]["content"]
+           .startswith("BAD")]
+    assert len(bad) == 6 and stats["repeated"] == {"bad": 6}
+    assert sorted(bad.count(x) for x in set(bad)) == [1, 1, 1, 1, 2]  # 5 distinct, one twice
+    assert build(cfg) == (records, stats)  # repetition is seeded, like the rest of the mix
+    records, stats = build(mix_config({"bad": {"type": "builtin", "domain": "medical",
+                                               "variant": "incorrect-subtle"},
+                                       "good": {"type": "builtin", "domain": "medical",
+                                                "variant": "correct"}}, 0.0, 300))
+    assert len(records) == 300 and stats["repeated"] == {"good": 300}
+    assert len({json.dumps(r["messages"]) for r in records}) == 288
+
+
+def test_a_take_larger_than_its_dataset_says_how_many(tmp_path, sources):
+    dup = [chat("same", "BAD")] * 30 + [chat(f"x{i}", f"BAD {i}") for i in range(4)]
+    path = write_source(tmp_path / "dup.jsonl", dup)
+    with pytest.raises(StageError, match=r"has only 5 distinct examples, but take\(size=6\)"):
+        build({"type": "take", "dataset": {"type": "jsonl", "path": path}, "size": 6})
 
 
 def test_builtin_mix_and_whole_dataset():
