@@ -9,6 +9,10 @@ from fractions import Fraction
 
 HALF = Fraction(1, 2)
 
+# A mix may cycle through a dataset with fewer distinct examples than its share (the checker
+# warns); past this many uses of each example it is a mistake, not a study (an error).
+MAX_REPEATS = 100
+
 
 def bad_count(poison: float, size: int) -> int:
     """round(poison·size) with halves rounding up, on the decimal ``poison`` is written as.

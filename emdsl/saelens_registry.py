@@ -61,9 +61,9 @@ def releases() -> dict[str, Release]:
     path = registry_path()
     if path is None:
         return {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~5x faster
+    SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~5x faster
     with path.open(encoding="utf-8") as f:
-        data = yaml.load(f, Loader=loader)
+        data = yaml.load(f, Loader=SafeLoader)
     out: dict[str, Release] = {}
     for name, value in (data or {}).items():
         if not isinstance(value, dict):

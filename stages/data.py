@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emdsl.mixing import bad_count
+from emdsl.mixing import MAX_REPEATS, bad_count
 from stages.common import Stage, StageError, atomic_write_bytes, atomic_write_json, log, run_stage
 from stages.lib.chat import RowError, load_chat_jsonl, normalise_record
 from stages.lib.datasets import TRAIN_FILE
@@ -101,8 +101,10 @@ def mix(bad: Source, good: Source, *, poison: float, size: int,
     for side, source, pool, need in (("bad", bad, bad_pool, n_bad),
                                      ("good", good, good_pool, n_good)):
         if need > len(pool):
-            if not pool:
-                _need(source, 0, need, f"mix(poison={poison}, size={size}) as {side}")
+            if need > MAX_REPEATS * len(pool):  # also no pool at all
+                _need(source, len(pool), -(-need // MAX_REPEATS),
+                      f"mix(poison={poison}, size={size}) as {side}, used at most "
+                      f"{MAX_REPEATS} times each,")
             log("data", f"warning: {source.label} has {len(pool)} distinct examples and the mix "
                         f"needs {need} {side}: each is used about {need / len(pool):.1f} times")
             repeated[side] = need

@@ -9,7 +9,7 @@ from typing import Any
 from emdsl.builtin.files import builtin_files
 from emdsl.diagnostics import Diagnostic
 from emdsl.kinds import Kind, Subject, register
-from emdsl.mixing import bad_count
+from emdsl.mixing import MAX_REPEATS, bad_count
 
 
 def mix_problem(data: dict[str, Any] | None) -> str | None:
@@ -30,14 +30,30 @@ def mix_problem(data: dict[str, Any] | None) -> str | None:
 
 
 def mix_fits_pools(s: Subject) -> Iterator[Diagnostic]:
-    """A warning, not an error: the mix repeats examples (the data stage cycles through the
-    pool in fresh seeded orders), which a study at the papers' sizes may mean to do."""
+    """A warning: the mix repeats examples (the data stage cycles through the pool in fresh
+    seeded orders), which a study at the papers' sizes may mean to do; an error past
+    ``MAX_REPEATS`` uses of each example."""
     problem = mix_problem(s.config["data"])
     if problem:
         where = f" (variant {s.variant})" if s.variant else ""
+        data = s.config["data"]
+        data = data["data"] if data["type"] == "screen" else data
+        if data["size"] > MAX_REPEATS * pool_need_floor(data):
+            yield Diagnostic(s.at("data"), problem + where,
+                             "lower `size` or `poison`, or mix in a larger dataset")
+            return
         yield Diagnostic(s.at("data"), problem + where + ", so examples repeat",
                          "for distinct examples, lower `size` or `poison`, or mix in a larger "
                          "dataset", severity="warning")
+
+
+def pool_need_floor(mix: dict[str, Any]) -> int:
+    """The smallest builtin pool the mix draws from (its repeats are at most size / this)."""
+    from emdsl.builtin.datasets import pool_size
+
+    pools = [pool_size(mix[side]["domain"]) for side in ("bad", "good")
+             if mix[side]["type"] == "builtin"]
+    return min(pools) if pools else 1
 
 
 @register
