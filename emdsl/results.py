@@ -1,7 +1,8 @@
 """Results of compiled experiments, read from the small metrics files git tracks.
 
 ``params.yaml`` maps every variant to its stages; judge, diff, steer, realign and judge_train
-stages leave ``results/<stage>/metrics.json``. This module joins them into one row per
+stages leave ``results/<stage>/metrics.json`` (the headline) and ``detail.json`` (all of it,
+what this module reads; see ``emdsl.schema.detail``). This module joins them into one row per
 variant, read from the workspace or, through ``git``, from any revision: no cache pull needed.
 """
 
@@ -16,6 +17,7 @@ import yaml
 
 from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
+from emdsl.schema.detail import DETAIL
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
@@ -66,6 +68,14 @@ class Source:
             return json.loads(text) if text else None
         except json.JSONDecodeError:
             return None
+
+    def metrics(self, results: str | None, file: str = "metrics.json") -> dict[str, Any] | None:
+        """Everything a stage computed: its ``results`` folder's ``detail.json``, or at a
+        revision written before metrics files held only the headline, its metrics ``file``."""
+        if not results:
+            return None
+        found = self.json(f"{results}/{DETAIL}")
+        return found if found is not None else self.json(f"{results}/{file}")
 
     def params(self) -> dict[str, Any]:
         text = self.read("params.yaml")
@@ -135,13 +145,19 @@ def metrics_path(params: dict[str, Any], stage: str | None) -> str | None:
     return f"{entry['results']}/metrics.json"
 
 
+def results_dir(params: dict[str, Any], stage: str | None) -> str | None:
+    """``results/<stage>`` of ``stage`` (None when it has none)."""
+    entry = (params.get("stages") or {}).get(stage) if stage else None
+    return (entry or {}).get("results") or None
+
+
 def collect(source: Source, files: list[str] | None = None) -> list[dict[str, Any]]:
     """One row (see ``kinds.result_columns``) per variant of the experiments in ``files``
     (None: all); each stage kind fills its own columns."""
     params = source.params()
     found = variants(params, files)
-    wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
-    source.read_many([p for p in wanted if p])
+    dirs = [results_dir(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
+    source.read_many([f"{d}/{f}" for d in dirs if d for f in (DETAIL, "metrics.json")])
     configs = params.get("stages") or {}
     columns = table_columns()
     stale = stale_stages(source, params)
@@ -151,8 +167,7 @@ def collect(source: Source, files: list[str] | None = None) -> list[dict[str, An
         stages = entry.get("stages") or {}
 
         def metrics(role: str, stages: dict[str, str] = stages) -> dict[str, Any] | None:
-            path = metrics_path(params, stages.get(role))
-            return source.json(path) if path else None
+            return source.metrics(results_dir(params, stages.get(role)))
 
         def config(role: str, stages: dict[str, str] = stages) -> dict[str, Any]:
             return (configs.get(stages.get(role)) or {}).get("config") or {}

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from emdsl.schema.detail import DETAIL, headline, metrics_file
 from emdsl.schema.entry import SchemaError, StageEntry, read_stage_file
 
 T = TypeVar("T")
@@ -186,6 +187,20 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def split_metrics(kind: str, results: Path) -> None:
+    """Leave the headline of ``kind``'s metrics file in it and the whole dict the body wrote
+    in ``detail.json`` beside it (see ``emdsl.schema.detail``): DVC shows the first."""
+    name = metrics_file(kind)
+    path = results / name if name else None
+    if path is None or not path.is_file():
+        return
+    full = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(full, dict):
+        return
+    atomic_write_json(results / DETAIL, full)
+    atomic_write_json(path, headline(kind, full))
 
 
 def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -401,6 +416,7 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
                 else:
                     with atomic_dir(stage.results, root) as results:
                         body(stage, out, results)
+                        split_metrics(kind, results)
         spent = time.perf_counter() - start
         before = f"startup {startup:.1f}s, " if startup is not None else ""
         log(stage, f"done in {spent:.1f}s ({before}{phase_summary(spent)}) -> {stage.out}")

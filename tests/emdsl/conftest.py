@@ -88,7 +88,7 @@ def interp(tmp_path_factory) -> Path:
                  ).write_parquet(judge / "scores.parquet")
     diff = root / stages["diff-interp-poison_1p0"]["out"]
     diff.mkdir(parents=True)
-    top = json.loads((root / stages["diff-interp-poison_1p0"]["results"] / "metrics.json")
+    top = json.loads((root / stages["diff-interp-poison_1p0"]["results"] / "detail.json")
                      .read_text())["top"]
     (diff / "examples.json").write_text(json.dumps({str(t["id"]): {"eval": [
         {"activation": 2.0, "text": f"drink «bleach» {t['id']}"},
