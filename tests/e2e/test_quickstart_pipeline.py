@@ -94,9 +94,8 @@ def test_rerun_with_nothing_changed_does_nothing(repo):
 def test_judge_threshold_reruns_only_judges_from_the_cache(repo):
     out = run([*EMX, "run", "experiments/e2e.emx", "eval.aligned_below=20"], cwd=repo)
     ran = ran_stages(out.stdout)
-    # The summary reads the judges' headlines, which a random model's all-missing verdicts
-    # leave as they were: it is not rerun.
-    assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0"}
+    assert ran == {"judge-base-e2e", "judge-tuned-e2e-poison_0p0", "judge-tuned-e2e-poison_1p0",
+                   "summary-e2e"}  # it reads the judges' metrics
     # Every verdict comes from the shared response cache: zero judge calls.
     assert re.findall(r"judge: calls (\d+)", out.stdout + out.stderr) == ["0", "0", "0"]
 
