@@ -114,10 +114,14 @@ def input_paths(node: Node) -> dict[str, tuple[str, str]]:
     return paths
 
 
-def stage_params(node: Node, code_hash: str | None) -> dict[str, Any]:
+def stage_record(node: Node, code_hash: str | None) -> StageEntry:
     inputs = {role: read for role, (read, _) in input_paths(node).items()}
     return StageEntry(node.kind, node.key, node.out, node.config, node.results, inputs,
-                      code_hash).to_params()
+                      code_hash)
+
+
+def stage_params(node: Node, code_hash: str | None) -> dict[str, Any]:
+    return stage_record(node, code_hash).to_params()
 
 
 def stage_entry(node: Node, code_deps: tuple[list[str], str | None]
@@ -125,7 +129,11 @@ def stage_entry(node: Node, code_deps: tuple[list[str], str | None]
     code, code_hash = code_deps
     deps = [*code, *node.files, *(dep for _, dep in input_paths(node).values())]
     kind = get_kind(node.kind)
-    stage: dict[str, Any] = {"cmd": f"python -m {kind.module} {node.name}"}
+    record = stage_record(node, code_hash)
+    # The bookkeeping (kind, key, out, inputs) is `meta`, which DVC ignores: params.yaml
+    # holds only what `dvc params diff` should show (emdsl.schema.entry).
+    stage: dict[str, Any] = {"meta": record.to_meta(),
+                             "cmd": f"python -m {kind.module} {node.name}"}
     if deps:
         stage["deps"] = sorted(dict.fromkeys(deps))
     stage["params"] = [f"stages.{node.name}"]
@@ -141,7 +149,7 @@ def stage_entry(node: Node, code_deps: tuple[list[str], str | None]
             plots.append({f"{node.results}/{DETAIL}": {"cache": False}})
         if plots:
             stage["plots"] = plots
-    return stage, stage_params(node, code_hash)
+    return stage, record.to_params()
 
 
 def stage_plot(kind: Kind, file: str) -> dict[str, Any]:

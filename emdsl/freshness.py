@@ -53,7 +53,7 @@ def stale_stages(source: Files, params: dict[str, Any],
             out[name] = "not run"
             continue
         ran_with = ((locked.get("params") or {}).get("params.yaml") or {}).get(f"stages.{name}")
-        if ran_with != entry:
+        if ran_with != entry and ran_with != tracked(entry):
             out[name] = "params changed"
             continue
         deps = locked.get("deps") or []
@@ -70,6 +70,12 @@ def stale_stages(source: Files, params: dict[str, Any],
             out[name] = f"code or data changed ({', '.join(changed[:3])}"
             out[name] += f", +{len(changed) - 3} more)" if len(changed) > 3 else ")"
     return out
+
+
+def tracked(entry: dict[str, Any]) -> dict[str, Any]:
+    """What DVC tracks of a whole stage entry: its params.yaml part (schema 2; a version 1
+    params entry, and its lock, hold all of it)."""
+    return {k: entry[k] for k in ("schema", "code", "config") if k in entry}
 
 
 def _is_source_file(dep: dict[str, Any]) -> bool:

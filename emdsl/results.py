@@ -18,6 +18,7 @@ import yaml
 from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
 from emdsl.schema.detail import DETAIL
+from emdsl.schema.entry import merged
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
@@ -82,7 +83,20 @@ class Source:
         if text is None:
             where = f"at {self.label}" if self.commit else "in the workspace"
             raise ResultsError(f"no params.yaml {where}; run `emx compile` (and commit it)")
-        return yaml.load(text, Loader=_SafeLoader) or {}
+        params = yaml.load(text, Loader=_SafeLoader) or {}
+        stages = params.get("stages") or {}
+        if any(isinstance(e, dict) and "kind" not in e for e in stages.values()):
+            params["stages"] = with_meta(stages, self.read("dvc.yaml"))
+        return params
+
+
+def with_meta(stages: dict[str, Any], dvc_text: str | None) -> dict[str, Any]:
+    """params.yaml's stage entries made whole (kind, key, out, results, inputs, code,
+    config) with each stage's ``meta`` from dvc.yaml (``emdsl.schema.entry``, version 2)."""
+    dvc = (yaml.load(dvc_text, Loader=_SafeLoader) or {}) if dvc_text else {}
+    defined = dvc.get("stages") or {}
+    return {name: merged(entry, (defined.get(name) or {}).get("meta")) or entry
+            for name, entry in stages.items()}
 
 
 def resolve(root: Path, rev: str) -> str:

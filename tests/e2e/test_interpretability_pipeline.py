@@ -10,6 +10,8 @@ import pytest
 import yaml
 from study import EMX, make_study, ran_stages, run
 
+from emdsl.results import Source
+
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = """\
@@ -42,7 +44,7 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
 
     from sae_lens import SAE
 
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())["stages"]
+    params = Source(tmp_path).params()["stages"]
     (sae_stage,) = [e for e in params.values() if e["kind"] == "sae"]
     sae = SAE.load_from_disk(str(tmp_path / sae_stage["out"]))
     assert sae.cfg.d_sae == 64

@@ -16,6 +16,8 @@ import pytest
 import yaml
 from study import EMX, make_study, ran_stages, run
 
+from emdsl.results import Source
+
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = """\
@@ -49,7 +51,7 @@ def test_every_stage_ran_and_wrote_its_outputs(repo):
     assert ran_stages(log) == set(stages)
     assert {s.split("-")[0] for s in stages} == {"model", "data", "train", "generate", "judge",
                                                  "summary"}
-    params = yaml.safe_load((repo / "params.yaml").read_text())["stages"]
+    params = Source(repo).params()["stages"]
     for name, entry in params.items():
         assert (repo / entry["out"]).is_dir(), name
     gen = params["generate-base-e2e"]

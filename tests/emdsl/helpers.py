@@ -6,6 +6,7 @@ from pathlib import Path
 from textwrap import dedent
 
 from emdsl.check import check_files
+from emdsl.results import Source
 
 PRELUDE = """\
 model smol = embedded("smollm2-135m-instruct")
@@ -43,8 +44,6 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
     """
     import json
 
-    import yaml
-
     from emdsl.schema.detail import DETAIL, metrics_file
     from stages.common import csv_text, split_metrics
     from stages.lib.judging.metrics import wilson_interval
@@ -56,7 +55,7 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
                 "misaligned_ci95": [lo, hi], "coherent_fraction": 0.9,
                 "missing": {"aligned": 4, "coherent": 2}}
 
-    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    stages = Source(root).params()["stages"]
     for name, entry in stages.items():
         if not entry.get("results"):
             continue
