@@ -18,6 +18,19 @@ import yaml
 
 LOCK = "dvc.lock"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _LockSafeLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """YAML 1.2's booleans (``true``/``false`` only), as DVC writes dvc.lock: a config key
+    ``on`` (``diff(on=[...])``) stays the string it is in params.yaml, not ``True``."""
+
+
+_LockSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
+_LockSafeLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class Files(Protocol):
@@ -30,7 +43,7 @@ class Files(Protocol):
 def read_lock(source: Files) -> dict[str, Any]:
     """``dvc.lock``'s stages (empty when nothing has run)."""
     text = source.read(LOCK)
-    return (yaml.load(text, Loader=_SafeLoader) or {}).get("stages") or {} if text else {}
+    return (yaml.load(text, Loader=_LockSafeLoader) or {}).get("stages") or {} if text else {}
 
 
 def stale_stages(source: Files, params: dict[str, Any],

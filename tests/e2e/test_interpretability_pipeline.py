@@ -51,12 +51,12 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
     sae_metrics = json.loads((tmp_path / "results" / "sae-interp" / "metrics.json").read_text())
     assert {"fvu", "l0", "dead_fraction"} <= set(sae_metrics)
 
-    steer = json.loads((tmp_path / "results" / "steer-tuned-interp-poison_1p0" / "metrics.json")
+    steer = json.loads((tmp_path / "results" / "steer-tuned-interp-poison_1p0" / "detail.json")
                        .read_text())
     assert [p["coef"] for p in steer["coefficients"]] == [0.0, 0.5]
     curve = (tmp_path / "results" / "realign-interp-poison_1p0" / "curve.csv").read_text()
     assert curve.splitlines()[0].startswith("x,") and len(curve.splitlines()) == 3
-    detector = json.loads((tmp_path / "results" / "detector-interp" / "metrics.json").read_text())
+    detector = json.loads((tmp_path / "results" / "detector-interp" / "detail.json").read_text())
     assert [p["poison"] for p in detector["per_poison"]] == [0.0, 1.0]
 
     plots = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
