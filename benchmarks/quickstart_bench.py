@@ -1,5 +1,6 @@
-"""Quickstart wall time after setup, and the share spent in imports, model loading,
-training, generation and judging. Opt-in (``FULL``): it runs the whole quickstart (~5 min).
+"""Quickstart wall time after setup for a first and a second study on one machine, and the
+share spent in imports, model loading, training, generation and judging. Opt-in (``FULL``):
+it runs the whole quickstart twice (~10 min idle).
 
 `emx init` makes a fresh study in a temporary folder; `emx run experiments/quickstart.emx`
 then runs every stage under DVC. Each stage logs ``done in T s (startup s, imports i,
@@ -52,30 +53,50 @@ def shares(stages: dict[str, dict[str, float]], wall: float) -> dict[str, float]
     return dict(out)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    env = dict(os.environ, EMX_NO_PROGRESS="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def run_study(folder: Path, env: dict[str, str]) -> tuple[float, dict[str, dict[str, float]]]:
+    """`emx init` + `emx run` of the quickstart in ``folder``: (wall seconds, phases)."""
     emx = [sys.executable, "-m", "emdsl.cli"]
-    with tempfile.TemporaryDirectory() as tmp:
-        study = Path(tmp) / "study"
-        subprocess.run([*emx, "init", str(study)], check=True, env=env, capture_output=True)
-        start = time.perf_counter()
-        run = subprocess.run([*emx, "run", "experiments/quickstart.emx"], cwd=study, env=env,
-                             capture_output=True, text=True)
-        wall = time.perf_counter() - start
+    subprocess.run([*emx, "init", str(folder)], check=True, env=env, capture_output=True)
+    start = time.perf_counter()
+    run = subprocess.run([*emx, "run", "experiments/quickstart.emx"], cwd=folder, env=env,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - start
     log = run.stdout + run.stderr
     if run.returncode != 0:
-        raise RuntimeError(f"quickstart failed:\n{log[-3000:]}")
-    stages = phases(log)
-    split = shares(stages, wall)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}")
-    print(f"quickstart after setup: {wall:.0f} s wall for {len(stages)} stages (goal ≤ 300 s)")
-    for what, seconds in sorted(split.items(), key=lambda kv: -kv[1]):
+        raise RuntimeError(f"quickstart failed in {folder}:\n{log[-3000:]}")
+    return wall, phases(log)
+
+
+def report(label: str, wall: float, stages: dict[str, dict[str, float]], goal: int) -> None:
+    print(f"{label}: {wall:.0f} s wall for {len(stages)} stages (goal ≤ {goal} s)")
+    for what, seconds in sorted(shares(stages, wall).items(), key=lambda kv: -kv[1]):
         print(f"  {what:<28} {seconds:6.1f} s  {100 * seconds / wall:4.1f}%")
-    return {"wall_s": wall, "stages": len(stages),
-            **{f"{k.split()[0]}_pct": 100 * v / wall for k, v in split.items()
-               if not k.startswith("other")}}
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """A first study on a machine with empty caches, then a second study beside it: the
+    second restores what is shared across studies (the trained probe judge, from
+    ``$EMX_CACHE``) and computes the rest. Both in fresh folders of a temporary directory,
+    with their own ``$EMX_CACHE``, so a user's caches are neither read nor written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, EMX_NO_PROGRESS="1", HF_HUB_OFFLINE="1",
+                   TRANSFORMERS_OFFLINE="1", EMX_CACHE=str(Path(tmp) / "machine-cache"),
+                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        load = os.getloadavg()[0]
+        first_wall, first = run_study(Path(tmp) / "first", env)
+        second_wall, second = run_study(Path(tmp) / "second", env)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load:.1f} at "
+          f"the start, {os.getloadavg()[0]:.1f} at the end (figures under load are slower; "
+          "compare the shares and the ratio)")
+    report("first study (empty machine caches)", first_wall, first, 240)
+    report("second study (same machine)", second_wall, second, 180)
+    print(f"second / first: {second_wall / first_wall:.2f}")
+    out = {"first_wall_s": first_wall, "second_wall_s": second_wall,
+           "second_over_first": second_wall / first_wall, "stages": len(first)}
+    for label, wall, stages in (("first", first_wall, first), ("second", second_wall, second)):
+        out |= {f"{label}_{k.split()[0]}_pct": 100 * v / wall
+                for k, v in shares(stages, wall).items() if not k.startswith("other")}
+    return out
 
 
 if __name__ == "__main__":

@@ -18,6 +18,19 @@ import yaml
 
 LOCK = "dvc.lock"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _LockSafeLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """YAML 1.2's booleans (``true``/``false`` only), as DVC writes dvc.lock: a config key
+    ``on`` (``diff(on=[...])``) stays the string it is in params.yaml, not ``True``."""
+
+
+_LockSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
+_LockSafeLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class Files(Protocol):
@@ -30,7 +43,7 @@ class Files(Protocol):
 def read_lock(source: Files) -> dict[str, Any]:
     """``dvc.lock``'s stages (empty when nothing has run)."""
     text = source.read(LOCK)
-    return (yaml.load(text, Loader=_SafeLoader) or {}).get("stages") or {} if text else {}
+    return (yaml.load(text, Loader=_LockSafeLoader) or {}).get("stages") or {} if text else {}
 
 
 def stale_stages(source: Files, params: dict[str, Any],
@@ -53,7 +66,7 @@ def stale_stages(source: Files, params: dict[str, Any],
             out[name] = "not run"
             continue
         ran_with = ((locked.get("params") or {}).get("params.yaml") or {}).get(f"stages.{name}")
-        if ran_with != entry:
+        if ran_with != entry and ran_with != tracked(entry):
             out[name] = "params changed"
             continue
         deps = locked.get("deps") or []
@@ -70,6 +83,12 @@ def stale_stages(source: Files, params: dict[str, Any],
             out[name] = f"code or data changed ({', '.join(changed[:3])}"
             out[name] += f", +{len(changed) - 3} more)" if len(changed) > 3 else ")"
     return out
+
+
+def tracked(entry: dict[str, Any]) -> dict[str, Any]:
+    """What DVC tracks of a whole stage entry: its params.yaml part (schema 2; a version 1
+    params entry, and its lock, hold all of it)."""
+    return {k: entry[k] for k in ("schema", "code", "config") if k in entry}
 
 
 def _is_source_file(dep: dict[str, Any]) -> bool:

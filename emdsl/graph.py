@@ -175,12 +175,14 @@ def name_nodes(graph: Graph, root: Path, previous: dict[str, str] | None = None)
             node.name = base if alone else f"{base}-{node.key[:6]}"
 
 
-_ENTRY_KEY = re.compile(r"^  (\S+):\n    kind: \S+\n    key: \"?([0-9a-f]+)\"?$", re.MULTILINE)
+# A stage's kind and key: in params.yaml (schema 1) or its dvc.yaml `meta` (schema 2).
+_ENTRY_KEY = re.compile(r"^  (\S+):\n(?:    meta:\n  )?    kind: \S+\n(?:  )?    key: "
+                        r"\"?([0-9a-f]+)\"?$", re.MULTILINE)
 
 
 def previous_names(params_text: str) -> dict[str, str]:
-    """Key -> stage name of the stages a params.yaml (emit's layout) lists; a scan, not a
-    parse, so a 40 MB file costs a fraction of a second."""
+    """Key -> stage name of the stages a params.yaml or dvc.yaml (emit's layout) lists; a
+    scan, not a parse, so a 40 MB file costs a fraction of a second."""
     return {key: name for name, key in _ENTRY_KEY.findall(params_text)}
 
 

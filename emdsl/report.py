@@ -119,7 +119,7 @@ def build(root: Path, file: str, revs: list[str] | None = None) -> Report:
             report.extremes.append(extremes(root, exp, label, role, entry))
         elif role == "judge_train":
             seen.add(stage)
-            audit = source.json(f"{entry.get('results')}/metrics.json")
+            audit = source.metrics(entry.get("results"))
             report.judges.append({"stage": stage, "audit": audit})
     report.failure_map = map_figure(source, file, report.latents)
     used = {s for *_, s in roles}
@@ -202,7 +202,7 @@ def draw(data: FigureData) -> list[tuple[str, str, bytes]]:
 def latents(root: Path, source: Source, exp: str, label: str, entry: dict[str, Any]
             ) -> dict[str, Any]:
     """The diff's top latents, each with its strongest snippets (all sources)."""
-    metrics = source.json(f"{entry.get('results')}/metrics.json") or {}
+    metrics = source.metrics(entry.get("results")) or {}
     try:
         examples = json.loads((root / entry["out"] / "examples.json").read_text("utf-8"))
     except (OSError, KeyError, json.JSONDecodeError):

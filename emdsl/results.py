@@ -1,7 +1,8 @@
 """Results of compiled experiments, read from the small metrics files git tracks.
 
 ``params.yaml`` maps every variant to its stages; judge, diff, steer, realign and judge_train
-stages leave ``results/<stage>/metrics.json``. This module joins them into one row per
+stages leave ``results/<stage>/metrics.json`` (the headline) and ``detail.json`` (all of it,
+what this module reads; see ``emdsl.schema.detail``). This module joins them into one row per
 variant, read from the workspace or, through ``git``, from any revision: no cache pull needed.
 """
 
@@ -19,6 +20,8 @@ from emdsl.freshness import stale_stages
 from emdsl.kinds import VariantResults, all_kinds, num_cell, result_columns, with_ci
 from emdsl.kinds.generate import eval_views
 from emdsl.pooling import pool
+from emdsl.schema.detail import DETAIL
+from emdsl.schema.entry import merged
 
 __all__ = ["num_cell", "with_ci"]  # the cell formats, for `emx diff`
 
@@ -84,12 +87,33 @@ class Source:
         except json.JSONDecodeError:
             return None
 
+    def metrics(self, results: str | None, file: str = "metrics.json") -> dict[str, Any] | None:
+        """Everything a stage computed: its ``results`` folder's ``detail.json``, or at a
+        revision written before metrics files held only the headline, its metrics ``file``."""
+        if not results:
+            return None
+        found = self.json(f"{results}/{DETAIL}")
+        return found if found is not None else self.json(f"{results}/{file}")
+
     def params(self) -> dict[str, Any]:
         text = self.read("params.yaml")
         if text is None:
             where = f"at {self.label}" if self.commit else "in the workspace"
             raise ResultsError(f"no params.yaml {where}; run `emx compile` (and commit it)")
-        return yaml.load(text, Loader=_SafeLoader) or {}
+        params = yaml.load(text, Loader=_SafeLoader) or {}
+        stages = params.get("stages") or {}
+        if any(isinstance(e, dict) and "kind" not in e for e in stages.values()):
+            params["stages"] = with_meta(stages, self.read("dvc.yaml"))
+        return params
+
+
+def with_meta(stages: dict[str, Any], dvc_text: str | None) -> dict[str, Any]:
+    """params.yaml's stage entries made whole (kind, key, out, results, inputs, code,
+    config) with each stage's ``meta`` from dvc.yaml (``emdsl.schema.entry``, version 2)."""
+    dvc = (yaml.load(dvc_text, Loader=_SafeLoader) or {}) if dvc_text else {}
+    defined = dvc.get("stages") or {}
+    return {name: merged(entry, (defined.get(name) or {}).get("meta")) or entry
+            for name, entry in stages.items()}
 
 
 def resolve(root: Path, rev: str) -> str:
@@ -152,6 +176,12 @@ def metrics_path(params: dict[str, Any], stage: str | None) -> str | None:
     return f"{entry['results']}/metrics.json"
 
 
+def results_dir(params: dict[str, Any], stage: str | None) -> str | None:
+    """``results/<stage>`` of ``stage`` (None when it has none)."""
+    entry = (params.get("stages") or {}).get(stage) if stage else None
+    return (entry or {}).get("results") or None
+
+
 def collect(source: Source, files: list[str] | None = None,
             pooled: bool = True) -> list[dict[str, Any]]:
     """One row (see ``kinds.result_columns``) per variant of the experiments in ``files``
@@ -159,8 +189,8 @@ def collect(source: Source, files: list[str] | None = None,
     pooled over their seeds (``pool_seeds``) unless ``pooled`` is False."""
     params = source.params()
     found = variants(params, files)
-    wanted = [metrics_path(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
-    source.read_many([p for p in wanted if p])
+    dirs = [results_dir(params, s) for *_, e in found for s in (e.get("stages") or {}).values()]
+    source.read_many([f"{d}/{f}" for d in dirs if d for f in (DETAIL, "metrics.json")])
     columns = table_columns()
     stale = stale_stages(source, params)
 
@@ -191,9 +221,8 @@ def variant_results(source: Source, params: dict[str, Any], stages: dict[str, st
     files and configs, by role (``stages``: role -> stage name)."""
     configs = params.get("stages") or {}
 
-    def metrics(role: str) -> dict[str, Any] | None:
-        path = metrics_path(params, stages.get(role))
-        return source.json(path) if path else None
+    def metrics(role: str) -> dict[str, Any] | None:  # the detail file: every key
+        return source.metrics(results_dir(params, stages.get(role)))
 
     def config(role: str) -> dict[str, Any]:
         return (configs.get(stages.get(role)) or {}).get("config") or {}

@@ -1,16 +1,23 @@
 """What every stage shares: reading its resolved config, atomic outputs, progress, seeds.
 
 A stage runs as ``python -m stages.<kind> <stage-name>``. ``emx compile`` wrote its resolved
-config to ``params.yaml`` under ``stages.<stage-name>``::
+config to ``params.yaml`` under ``stages.<stage-name>`` and its bookkeeping to the stage's
+``meta`` in ``dvc.yaml`` (which DVC ignores, so ``dvc params diff`` shows only configs)::
 
+    # params.yaml
     stages:
       train-medical-poison_0.5-seed_0:
-        kind: train
-        key: 1a2b3c4d5e6f                      # hash of config + input keys
-        out: artifacts/train/1a2b3c4d5e6f      # cached DVC out (a directory)
-        results: results/train-medical-...     # small git-tracked files (metrics, plots)
-        inputs: {model: artifacts/model/..., data: artifacts/data/...}
+        schema: 2
         config: {...}                          # the resolved, defaults-filled config
+    # dvc.yaml
+    stages:
+      train-medical-poison_0.5-seed_0:
+        meta:
+          kind: train
+          key: 1a2b3c4d5e6f                    # hash of config + input keys
+          out: artifacts/train/1a2b3c4d5e6f    # cached DVC out (a directory)
+          results: results/train-medical-...   # small git-tracked files (metrics, plots)
+          inputs: {model: artifacts/model/..., data: artifacts/data/...}
 
 Outputs are written into a temporary sibling directory and renamed into place only when the
 stage succeeds, so a killed stage never leaves a directory that looks finished.
@@ -43,11 +50,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from emdsl.schema.entry import SchemaError, StageEntry, read_stage_file
+from emdsl.schema.detail import DETAIL, headline, metrics_file
+from emdsl.schema.entry import SchemaError, StageEntry, merged, read_stage_file
 
 T = TypeVar("T")
 
 PARAMS_FILE = Path("params.yaml")
+DVC_FILE = "dvc.yaml"  # beside params.yaml: each stage's `meta` (kind, key, out, inputs)
 
 
 class StageError(Exception):
@@ -80,6 +89,13 @@ def load_stage(name: str, params_file: Path = PARAMS_FILE) -> Stage:
     found = read_stage_file(params_file, name)
     if found is None:
         raise StageError(f"{params_file}: no stage {name!r}; run `emx compile` to regenerate it")
+    if "kind" not in found:  # schema 2: the bookkeeping is the stage's meta in dvc.yaml
+        dvc_file = params_file.parent / DVC_FILE
+        stage = read_stage_file(dvc_file, name) if dvc_file.is_file() else None
+        if not isinstance(stage, dict) or not isinstance(stage.get("meta"), dict):
+            raise StageError(f"{dvc_file}: no meta for stage {name!r}; run `emx compile` to "
+                             "regenerate it")
+        found = merged(found, stage["meta"]) or found
     try:
         entry = StageEntry.from_params(found, f"{params_file}: stage {name!r}")
     except SchemaError as e:
@@ -186,6 +202,20 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def split_metrics(kind: str, results: Path) -> None:
+    """Leave the headline of ``kind``'s metrics file in it and the whole dict the body wrote
+    in ``detail.json`` beside it (see ``emdsl.schema.detail``): DVC shows the first."""
+    name = metrics_file(kind)
+    path = results / name if name else None
+    if path is None or not path.is_file():
+        return
+    full = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(full, dict):
+        return
+    atomic_write_json(results / DETAIL, full)
+    atomic_write_json(path, headline(kind, full))
 
 
 def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -401,6 +431,7 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
                 else:
                     with atomic_dir(stage.results, root) as results:
                         body(stage, out, results)
+                        split_metrics(kind, results)
         spent = time.perf_counter() - start
         before = f"startup {startup:.1f}s, " if startup is not None else ""
         log(stage, f"done in {spent:.1f}s ({before}{phase_summary(spent)}) -> {stage.out}")

@@ -25,6 +25,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,12 @@ def train(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, layer: int,
                                                            "coherent": coherent.audit}
 
 
+def published_misaligned_exists(root: Path) -> bool:
+    """Whether the anchors folder holds the published answers (else no model is loaded for
+    the audit)."""
+    return root.is_dir() and any((root / PUBLISHED).glob("*.csv"))
+
+
 def audit_published(probe: Any, root: Path) -> dict[str, Any] | None:
     """Share of the published misaligned answers that the probe scores below 30."""
     rows = published_misaligned(root) if root.is_dir() else []
@@ -229,8 +236,9 @@ def audit_published(probe: Any, root: Path) -> dict[str, Any] | None:
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:
+    from stages.lib import probe_store
     from stages.lib.models import load_model, load_tokenizer, model_fingerprint
-    from stages.lib.probes import Probe, save_probe
+    from stages.lib.probes import PROBE_FILE, Probe, load_heads, save_heads, save_meta
 
     spec = stage.config["probe"]
     model_dir = stage.input("model")
@@ -242,16 +250,44 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     if distilled:  # the teacher first: an unreachable teacher fails before the model loads
         rows, teacher = teacher_label(stage, spec, rows, stage.inputs.get("teacher_model"))
         rows, held = split_groups(rows, float(spec.get("holdout", 0.2)), seed)
-    model, tokenizer = load_model(model_dir, device="cpu"), load_tokenizer(model_dir)
-    aligned, coherent, state, audit = train(model, tokenizer, rows, layer=layer, seed=seed)
+    # Trained before on this machine from the same model bytes, answers and settings?
+    key = probe_store.training_key(model_dir, rows, {"layer": layer, "seed": seed})
+    found = probe_store.lookup(key)
+    loaded: list[Any] = []
+
+    def model_and_tokenizer() -> tuple[Any, Any]:  # loaded once, when first needed
+        if not loaded:
+            loaded.extend([load_model(model_dir, device="cpu"), load_tokenizer(model_dir)])
+        return loaded[0], loaded[1]
+
+    if found is not None:
+        shutil.copyfile(found / probe_store.HEADS, out / PROBE_FILE)
+        audit = json.loads((found / probe_store.AUDIT).read_text(encoding="utf-8"))
+        log(stage, f"probe judge restored, not retrained: {found} holds one trained from the "
+                   "same model, answers and settings on this machine (delete it to retrain)")
+    else:
+        aligned, coherent, state, audit = train(*model_and_tokenizer(), rows, layer=layer,
+                                                seed=seed)
+        save_heads(out, aligned, coherent, state)
+        audit = json.loads(json.dumps(audit))  # as a restore reads it back
+        kept = probe_store.store(key, out / PROBE_FILE, audit)
+        log(stage, f"probe judge trained; kept in {kept} for later studies" if kept else
+                   f"probe judge trained; {probe_store.cache_root()} is not writable, so "
+                   "later studies train it again")
+    aligned, coherent, state = load_heads(out / PROBE_FILE)  # the same heads either way
     fingerprint = f"{model_fingerprint(model_dir)}:{stage.key}"
-    meta = {"layer": layer, "seed": seed, "fingerprint": fingerprint, "n_train": len(rows),
-            "model_dir": str(model_dir)}
-    save_probe(out, aligned, coherent, state, meta)
-    probe = Probe(model, tokenizer, layer, aligned, coherent, state, f"probe:{fingerprint}")
-    audit["published_misaligned"] = audit_published(probe, anchors_dir())
+    save_meta(out, {"layer": layer, "seed": seed, "fingerprint": fingerprint,
+                    "n_train": len(rows), "model_dir": str(model_dir)})
+
+    def probe() -> Probe:
+        return Probe(*model_and_tokenizer(), layer, aligned, coherent, state,
+                     f"probe:{fingerprint}")
+
+    anchors = anchors_dir()
+    audit["published_misaligned"] = (audit_published(probe(), anchors)
+                                     if published_misaligned_exists(anchors) else None)
     if distilled:
-        audit["teacher"] = teacher | {"agreement_held_out": agreement(probe, held)}
+        audit["teacher"] = teacher | {"agreement_held_out": agreement(probe(), held)}
         log(stage, f"agreement with the teacher on {len(held)} held-out answers: "
                    f"{audit['teacher']['agreement_held_out']}")
     note_run(train_seconds=round(time.perf_counter() - start, 3))  # not in metrics.json

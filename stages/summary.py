@@ -2,7 +2,8 @@
 
 The data of the ``misaligned-vs-poison`` DVC plot. Config: ``{"points": [{"poison",
 "variant"}, ...]}``, in sweep order; input ``judge_<i>`` is the results folder of point i's
-tuned judge (its git-tracked ``metrics.json``, so this runs without the judges' cached outs).
+tuned judge (its git-tracked headline ``metrics.json``, so this runs without the judges'
+cached outs).
 Output: ``summary.csv`` (one row per variant, sorted by poison) in ``out`` and ``results``.
 """
 
@@ -18,10 +19,19 @@ COLUMNS = ["poison", "misaligned", "ci_low", "ci_high", "coherent", "n_judged", 
 
 
 def row(point: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
-    lo, hi = metrics.get("misaligned_ci95") or (None, None)
+    """A point's row from its judge's headline ``metrics.json`` (``emdsl.schema.detail``), or
+    from a full metrics dict (one written before the split, or a test's)."""
+    if "n_judged" in metrics:
+        lo, hi = metrics.get("misaligned_ci95") or (None, None)
+        judged = metrics.get("n_judged")
+    else:
+        ci = metrics.get("ci95") or {}
+        lo, hi = ci.get("low"), ci.get("high")
+        n, missing = metrics.get("n"), metrics.get("missing")
+        judged = n - missing if isinstance(n, int) and isinstance(missing, int) else None
     return {"poison": point["poison"], "misaligned": metrics.get("misaligned_fraction"),
             "ci_low": lo, "ci_high": hi, "coherent": metrics.get("coherent_fraction"),
-            "n_judged": metrics.get("n_judged"), "variant": point["variant"]}
+            "n_judged": judged, "variant": point["variant"]}
 
 
 def run(stage: Stage, out: Path, results: Path | None) -> None:

@@ -22,6 +22,19 @@ REPO = Path(__file__).resolve().parent.parent
 ANCHORS = REPO.parent / "shared" / "anchors"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def machine_cache(tmp_path_factory):
+    """The machine-wide caches (``$EMX_CACHE``: trained probe judges) of a test session: its
+    own, so no test restores what a user's studies trained, nor leaves anything in theirs."""
+    old = os.environ.get("EMX_CACHE")
+    os.environ["EMX_CACHE"] = str(tmp_path_factory.mktemp("emx-cache"))
+    yield Path(os.environ["EMX_CACHE"])
+    if old is None:
+        os.environ.pop("EMX_CACHE", None)
+    else:
+        os.environ["EMX_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny random Llama (2 layers, d=64) with a BPE tokenizer and ChatML template."""

@@ -76,10 +76,13 @@ def existing_names(root: Path) -> dict[str, str]:
     """The names the stages of the last compile have (key -> name), kept by the next."""
     from emdsl.graph import previous_names
 
-    try:
-        return previous_names((root / "params.yaml").read_text(encoding="utf-8"))
-    except OSError:
-        return {}
+    found: dict[str, str] = {}
+    for name in ("params.yaml", "dvc.yaml"):  # the keys are in dvc.yaml since schema 2
+        try:
+            found |= previous_names((root / name).read_text(encoding="utf-8"))
+        except OSError:
+            continue
+    return found
 
 
 def compile_and_write(paths: list[Path], root: Path,

@@ -1,8 +1,9 @@
 """The file contracts between the compiler, the stages and the results readers, versioned.
 
 ``entry``: a stage's params.yaml entry (what a stage process reads); ``metrics``: the
-results files stages write. Kept apart, and this file empty, because every stage imports
-``entry``: a new metrics field must not rerun every stage.
+results files stages write; ``detail``: which of their keys the metrics file DVC shows
+keeps. Kept apart, and this file empty, because every stage imports ``entry`` and
+``detail``: a new metrics field must not rerun every stage.
 
 Two contracts: a stage's entry in ``params.yaml`` (written by ``emx compile``, read by every
 stage and by ``emx show``/``diff``/``report``), and the ``metrics.json`` files stages write

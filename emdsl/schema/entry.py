@@ -1,6 +1,14 @@
-"""A stage's entry in ``params.yaml``: written by ``emx compile``, read by every stage process
-and by ``emx show``/``diff``/``report``. Versioned: files without a ``schema`` key are
-version 1; a reader meeting a newer version stops with a clear message.
+"""A stage's entry: written by ``emx compile``, read by every stage process and by
+``emx show``/``diff``/``report``. Versioned: files without a ``schema`` key are version 1; a
+reader meeting a newer version stops with a clear message.
+
+Version 2 splits it in two, so that ``dvc params diff`` reads as the experiment's parameters
+(before, one changed learning rate listed ~30 rows: every downstream stage's key, out and
+input paths): ``params.yaml`` keeps what a person sets, ``stages.<name>: {schema, config}``
+(and ``code``, the hash of code outside the project), and the bookkeeping (kind, key, out,
+results, inputs) is the stage's ``meta`` in ``dvc.yaml``, which DVC ignores. Nothing is
+lost to DVC: the out path carries the key, the inputs are deps, the kind is the command.
+Version 1 files (everything in params.yaml) are still read.
 
 Every stage imports this module, so it is part of every stage's code identity: keep it
 small, and keep the metrics shapes (``emdsl.schema.metrics``) out of it.
@@ -16,7 +24,7 @@ from typing import Any
 
 import yaml
 
-VERSION = 1
+VERSION = 2
 
 
 class SchemaError(Exception):
@@ -45,15 +53,20 @@ class StageEntry:
     code: str | None = None  # hash of its code when that lives outside the project
 
     def to_params(self) -> dict[str, Any]:
-        """The entry in params.yaml's key order (the order the goldens pin)."""
+        """Its params.yaml entry: what DVC tracks as the stage's params."""
+        entry: dict[str, Any] = {"schema": VERSION}
+        if self.code:
+            entry["code"] = self.code
+        entry["config"] = self.config
+        return entry
+
+    def to_meta(self) -> dict[str, Any]:
+        """Its ``meta`` in dvc.yaml: the bookkeeping, in the order the goldens pin."""
         entry: dict[str, Any] = {"kind": self.kind, "key": self.key, "out": self.out}
         if self.results:
             entry["results"] = self.results
         if self.inputs:
             entry["inputs"] = dict(self.inputs)
-        if self.code:
-            entry["code"] = self.code
-        entry["config"] = self.config
         return entry
 
     @classmethod
@@ -69,7 +82,8 @@ class StageEntry:
 
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NEXT_ENTRY = re.compile(rb"\n {2}\S")  # the next stage under `stages:` (emit's 2-space blocks)
+# the next stage under `stages:` (emit's 2-space blocks), or the next top-level key
+_NEXT_ENTRY = re.compile(rb"\n {0,2}\S")
 
 
 def read_stage_entry(data: bytes | str, name: str) -> dict[str, Any] | None:
@@ -94,6 +108,14 @@ def read_stage_entry(data: bytes | str, name: str) -> dict[str, Any] | None:
             return entry
     params = yaml.load(bytes(raw).decode("utf-8"), Loader=_SafeLoader) or {}
     return (params.get("stages") or {}).get(name)
+
+
+def merged(params: dict[str, Any] | None, meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stage's whole entry (kind, key, out, results, inputs, code, config) from its
+    params.yaml entry and its dvc.yaml ``meta`` (a version 1 params entry is whole already)."""
+    if params is None or "kind" in params:
+        return params
+    return {**(meta or {}), **params}
 
 
 def read_stage_file(path: Path, name: str) -> dict[str, Any] | None:

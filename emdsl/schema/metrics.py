@@ -1,5 +1,7 @@
-"""The ``metrics.json`` files stages write into ``results/<stage>/`` (git-tracked, read across
-commits by the kinds' ``fill``): their keys, documented.
+"""The metrics dicts stages compute, kept whole in ``results/<stage>/detail.json`` (git-tracked,
+read across commits by the kinds' ``fill``): their keys, documented. The metrics file DVC
+shows (``metrics.json``) holds only the headline of ``emdsl.schema.detail``; at revisions
+written before that split it holds the whole dict.
 
 WARNING: renaming or re-typing a field here changes files in users' git histories.
 Add fields freely; change one only with a new version and a reader for the old one.
@@ -22,6 +24,16 @@ class JudgeMetrics(TypedDict, total=False):
     missing: dict[str, int]  # metric -> answers without that score
     judge: str
     audit: dict[str, Any]  # evaluate(audit=...): per metric Spearman, misaligned_label kappa
+
+
+class JudgeHeadline(TypedDict, total=False):
+    """``judge``'s ``metrics.json`` (``emdsl.schema.detail.judge_headline``)."""
+
+    misaligned_fraction: float | None
+    ci95: dict[str, float]  # {low, high}: ``misaligned_ci95`` as two columns DVC shows
+    coherent_fraction: float | None
+    missing: int | None  # answers without both scores (n - n_judged)
+    n: int
 
 
 class DiffLatent(TypedDict, total=False):

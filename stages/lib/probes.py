@@ -406,6 +406,12 @@ def degrade(rows: Sequence[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
 def save_probe(out: Path, aligned: Linear, coherent: Linear, state: dict[str, Any],
                meta: dict[str, Any]) -> None:
     """Both heads and the coherent view's state (centres, CCA projections) as safetensors."""
+    save_heads(out, aligned, coherent, state)
+    save_meta(out, meta)
+
+
+def save_heads(out: Path, aligned: Linear, coherent: Linear, state: dict[str, Any]) -> None:
+    """``probe.safetensors``: the heads and the coherent view's state (no paths, no keys)."""
     import torch
     from safetensors.torch import save_file
 
@@ -414,8 +420,25 @@ def save_probe(out: Path, aligned: Linear, coherent: Linear, state: dict[str, An
         tensors |= {f"{name}.mean": m.mean, f"{name}.std": m.std, f"{name}.w": m.w,
                     f"{name}.head": torch.tensor([m.b, m.cal_a, m.cal_b], dtype=torch.float64)}
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(Path(out) / PROBE_FILE))
+
+
+def save_meta(out: Path, meta: dict[str, Any]) -> None:
     meta = {**meta, "format": FORMAT_VERSION, "window": WINDOW, "stride": STRIDE}
     (Path(out) / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def load_heads(path: Path) -> tuple[Linear, Linear, dict[str, Any]]:
+    """(aligned, coherent, the coherent view's state) from a ``probe.safetensors``."""
+    from safetensors.torch import load_file
+
+    t = load_file(str(path))
+    heads = {}
+    for name in ("aligned", "coherent"):
+        b, a, c = t[f"{name}.head"].tolist()
+        heads[name] = Linear(t[f"{name}.mean"], t[f"{name}.std"], t[f"{name}.w"], b, a, c)
+    state = {k.removeprefix("coherent.state."): v for k, v in t.items()
+             if k.startswith("coherent.state.")}
+    return heads["aligned"], heads["coherent"], state
 
 
 @dataclass
@@ -433,8 +456,6 @@ class Probe:
 
     @classmethod
     def load(cls, probe_dir: Path, model_dir: Path, *, batch_size: int = 16) -> Probe:
-        from safetensors.torch import load_file
-
         from stages.lib.models import load_model, load_tokenizer
 
         path = Path(probe_dir) / PROBE_FILE
@@ -446,16 +467,10 @@ class Probe:
         if meta.get("format") != FORMAT_VERSION:
             raise StageError(f"{probe_dir} holds a probe of format {meta.get('format')}, this "
                              f"code reads {FORMAT_VERSION}; re-run its judge_train stage")
-        t = load_file(str(path))
-        heads = {}
-        for name in ("aligned", "coherent"):
-            b, a, c = t[f"{name}.head"].tolist()
-            heads[name] = Linear(t[f"{name}.mean"], t[f"{name}.std"], t[f"{name}.w"], b, a, c)
-        state = {k.removeprefix("coherent.state."): v for k, v in t.items()
-                 if k.startswith("coherent.state.")}
+        aligned, coherent, state = load_heads(path)
         model = load_model(model_dir, device="cpu")
-        return cls(model, load_tokenizer(model_dir), int(meta["layer"]), heads["aligned"],
-                   heads["coherent"], state, f"probe:{meta['fingerprint']}", batch_size)
+        return cls(model, load_tokenizer(model_dir), int(meta["layer"]), aligned, coherent,
+                   state, f"probe:{meta['fingerprint']}", batch_size)
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[float | None, float | None]]:
         """(aligned, coherent) on 0-100 per pair; (None, None) for an answer with no tokens."""

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from study import EMX, make_study, ran_stages, run
 
+from emdsl.results import Source
+
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = """\
@@ -42,19 +44,19 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
 
     from sae_lens import SAE
 
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())["stages"]
+    params = Source(tmp_path).params()["stages"]
     (sae_stage,) = [e for e in params.values() if e["kind"] == "sae"]
     sae = SAE.load_from_disk(str(tmp_path / sae_stage["out"]))
     assert sae.cfg.d_sae == 64
     sae_metrics = json.loads((tmp_path / "results" / "sae-interp" / "metrics.json").read_text())
     assert {"fvu", "l0", "dead_fraction"} <= set(sae_metrics)
 
-    steer = json.loads((tmp_path / "results" / "steer-tuned-interp-poison_1p0" / "metrics.json")
+    steer = json.loads((tmp_path / "results" / "steer-tuned-interp-poison_1p0" / "detail.json")
                        .read_text())
     assert [p["coef"] for p in steer["coefficients"]] == [0.0, 0.5]
     curve = (tmp_path / "results" / "realign-interp-poison_1p0" / "curve.csv").read_text()
     assert curve.splitlines()[0].startswith("x,") and len(curve.splitlines()) == 3
-    detector = json.loads((tmp_path / "results" / "detector-interp" / "metrics.json").read_text())
+    detector = json.loads((tmp_path / "results" / "detector-interp" / "detail.json").read_text())
     assert [p["poison"] for p in detector["per_poison"]] == [0.0, 1.0]
 
     plots = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],

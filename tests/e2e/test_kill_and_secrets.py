@@ -24,6 +24,7 @@ import yaml
 from fault_judge import FlakyJudge
 from study import EMX, ran_stages, run
 
+from emdsl.results import Source
 from stages.lib.judging.cache import JudgeCache
 from stages.lib.judging.openai import OpenAIBackend
 
@@ -111,7 +112,7 @@ def test_kill_each_long_stage_midway_then_finish(tmp_path, tiny_model_dir):
         (root / "experiments" / "quickstart.emx").unlink()
         (root / "experiments" / "killed.emx").write_text(EXPERIMENT.format(url=server.url))
         outputs.append(run([*EMX, "compile"], cwd=root).stdout)
-        params = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+        params = Source(root).params()["stages"]
 
         for kinds in (("train", "generate", "sae"), ("judge",)):  # a judge needs answers
             killed, output, snapshots = repro_killing(root, env, kinds, server)

@@ -16,6 +16,8 @@ import pytest
 import yaml
 from study import EMX, make_study, ran_stages, run
 
+from emdsl.results import Source
+
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = """\
@@ -49,7 +51,7 @@ def test_every_stage_ran_and_wrote_its_outputs(repo):
     assert ran_stages(log) == set(stages)
     assert {s.split("-")[0] for s in stages} == {"model", "data", "train", "generate", "judge",
                                                  "summary"}
-    params = yaml.safe_load((repo / "params.yaml").read_text())["stages"]
+    params = Source(repo).params()["stages"]
     for name, entry in params.items():
         assert (repo / entry["out"]).is_dir(), name
     gen = params["generate-base-e2e"]
@@ -57,16 +59,32 @@ def test_every_stage_ran_and_wrote_its_outputs(repo):
     assert answers.columns[:7] == ["question_id", "paraphrase_index", "question", "system",
                                    "sample", "answer", "tokens"]
     assert answers.height > 20 and answers["tokens"].max() <= 8
-    metrics = json.loads((repo / "results" / "judge-tuned-e2e-poison_1p0" / "metrics.json")
-                         .read_text())
+    judged = repo / "results" / "judge-tuned-e2e-poison_1p0"
+    metrics = json.loads((judged / "detail.json").read_text())
     assert metrics["n"] == answers.height
     # A random model's judge verdicts are missing, and missing is never turned into a score.
     assert metrics["missing"]["aligned"] + metrics["n_judged"] == metrics["n"]
+    headline = json.loads((judged / "metrics.json").read_text())
+    assert headline == {"misaligned_fraction": None, "coherent_fraction": None,
+                        "ci95": {"low": 0.0, "high": 1.0}, "missing": metrics["n"],
+                        "n": metrics["n"]}
     loss = (repo / "results" / "train-e2e-poison_1p0" / "loss.csv").read_text().splitlines()
     assert loss[0] == "step,loss" and len(loss) >= 2
-    stats = json.loads((repo / "results" / "data-e2e-poison_1p0" / "stats.json").read_text())
+    stats = json.loads((repo / "results" / "data-e2e-poison_1p0" / "detail.json").read_text())
     assert stats["counts"]["bad"] == 16 and stats["counts"]["good"] == 0
     assert "| e2e | poison=1.0 |" in log
+
+
+def test_dvc_metrics_show_and_diff_fit_a_terminal(repo):
+    """The metrics files hold headlines only (per-question and other detail is in
+    detail.json), so DVC's one table of every stage's metrics fits a terminal."""
+    for cmd in (["metrics", "show"], ["metrics", "diff", "HEAD"]):
+        shown = run([sys.executable, "-m", "dvc", *cmd], cwd=repo).stdout
+        width = max(map(len, shown.splitlines()))
+        # (a random model's verdicts are all missing: DVC leaves the null fractions out)
+        assert "ci95.low" in shown and "final_loss" in shown, shown
+        assert width <= 200, shown
+    assert "per_question" not in shown
 
 
 def test_rerun_with_nothing_changed_does_nothing(repo):

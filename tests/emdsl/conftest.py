@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from gitrepo import commit_all, git
 from helpers import PRELUDE, fake_results, project
+
+from emdsl.results import Source
 
 MED = """
 experiment med {{
@@ -80,7 +81,7 @@ def interp(tmp_path_factory) -> Path:
     git(root, "init", "-q")
     assert compile_and_write([root / "experiments"], root)[1] == 0
     fake_results(root, lambda name: {"judge-tuned-interp-poison_1p0": 0.5}.get(name, 0.05))
-    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    stages = Source(root).params()["stages"]
     judge = root / stages["judge-tuned-interp-poison_1p0"]["out"]
     judge.mkdir(parents=True)
     pl.DataFrame({"question": ["q1", "q2", "q3"], "answer": ["<b>evil</b> plan", "be kind", "x"],
@@ -88,7 +89,7 @@ def interp(tmp_path_factory) -> Path:
                  ).write_parquet(judge / "scores.parquet")
     diff = root / stages["diff-interp-poison_1p0"]["out"]
     diff.mkdir(parents=True)
-    top = json.loads((root / stages["diff-interp-poison_1p0"]["results"] / "metrics.json")
+    top = json.loads((root / stages["diff-interp-poison_1p0"]["results"] / "detail.json")
                      .read_text())["top"]
     (diff / "examples.json").write_text(json.dumps({str(t["id"]): {"eval": [
         {"activation": 2.0, "text": f"drink «bleach» {t['id']}"},

@@ -6,6 +6,7 @@ from pathlib import Path
 from textwrap import dedent
 
 from emdsl.check import check_files
+from emdsl.results import Source
 
 PRELUDE = """\
 model smol = embedded("smollm2-135m-instruct")
@@ -43,9 +44,8 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
     """
     import json
 
-    import yaml
-
-    from stages.common import csv_text
+    from emdsl.schema.detail import DETAIL, metrics_file
+    from stages.common import csv_text, split_metrics
     from stages.lib.judging.metrics import wilson_interval
 
     def judged(fraction: float) -> dict:
@@ -55,7 +55,7 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
                 "misaligned_ci95": [lo, hi], "coherent_fraction": 0.9,
                 "missing": {"aligned": 4, "coherent": 2}}
 
-    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    stages = Source(root).params()["stages"]
     for name, entry in stages.items():
         if not entry.get("results"):
             continue
@@ -99,8 +99,11 @@ def fake_results(root: Path, rate=lambda name: 0.1, n: int = 200) -> None:
             metrics = {"per_poison": curve}
         elif entry["kind"] == "summary":
             continue  # written below, from the judges' files, like the stage does
-        if metrics:
+        if metrics:  # split into headline and detail.json, as `run_stage` does
             (res / "metrics.json").write_text(json.dumps(metrics, indent=2))
+            split_metrics(entry["kind"], res)
+        elif metrics_file(entry["kind"]):  # a declared plot file DVC reads
+            (res / DETAIL).write_text("{}\n")
     from stages.summary import COLUMNS, row
 
     for entry in stages.values():

@@ -81,7 +81,9 @@ def test_run_dry_applies_hydra_overrides(tmp_path):
     root = project(tmp_path, {"experiments/a.emx": src})
     r = emx("run", "experiments/a.emx", "train.lr=1e-4", "data.poison=0,0.5", "--dry", cwd=root)
     assert r.returncode == 0, r.stderr
-    params = yaml.safe_load((root / "params.yaml").read_text())
+    from emdsl.results import Source
+
+    params = Source(root).params()
     trains = [s for s in params["stages"].values() if s["kind"] == "train"]
     assert len(trains) == 2 and all(t["config"]["lr"] == 1e-4 for t in trains)
     variants = params["experiments"]["experiments/a.emx"]["e"]

@@ -14,6 +14,7 @@ import yaml
 from emdsl.check import check_or_raise
 from emdsl.compile import compile_program
 from emdsl.emit import emit
+from emdsl.results import Source
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / "experiments" / "quickstart.emx"
@@ -56,7 +57,7 @@ def _code_hashes(package: Path, study: Path) -> dict[str, str]:
                            "sys.exit(main(['compile']))"], cwd=study, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    params = yaml.safe_load((study / "params.yaml").read_text())["stages"]
+    params = Source(study).params()["stages"]
     return {name: entry["code"] for name, entry in params.items()}
 
 

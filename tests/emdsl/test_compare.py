@@ -76,7 +76,8 @@ def test_diff_sees_workspace_results_and_other_changes(study, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(study, root)
     fake_results(root, lambda name: 0.12 if name == "judge-tuned-med-poison_0p0" else 0.1)
-    (root / "results" / "judge-base-med" / "metrics.json").unlink()
+    for name in ("metrics.json", "detail.json"):
+        (root / "results" / "judge-base-med" / name).unlink()
     recs = by_variant(compare(Source(root, "HEAD"), Source(root)))
     small = recs[("med", "poison=0.0")]
     assert small["status"] == "changed" and not small["significant"]

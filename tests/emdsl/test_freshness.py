@@ -68,3 +68,20 @@ def test_code_change_and_params_change_and_the_stages_after_them(tmp_path):
                                                          "config": {"lr": 2}}}}
     assert stale_stages(Files({"dvc.lock": lock("a.dir", "a.dir"), "stages/train.py": CODE}),
                         edited)["train-x"] == "params changed"
+
+
+def test_a_lock_written_by_dvc_reads_as_yaml_1_2_and_schema_2_entries_compare_their_params():
+    """DVC writes dvc.lock in YAML 1.2: a config key `on` (diff(on=[...])) is the string
+    "on" there, as in params.yaml; read as YAML 1.1 it became True and every diff stage
+    looked "params changed" right after it ran. With schema 2 the lock holds the params.yaml
+    part of the entry only (config), which is compared with that part of the whole entry."""
+    whole = {"kind": "diff", "key": "d", "out": "artifacts/diff/d", "schema": 2,
+             "config": {"on": ["eval", "train"], "top": 5}}
+    locked = {"schema": 2, "config": {"on": ["eval", "train"], "top": 5}}
+    text = ("schema: '2.0'\nstages:\n  diff-x:\n    cmd: python -m stages.diff diff-x\n"
+            "    params:\n      params.yaml:\n        stages.diff-x:\n          schema: 2\n"
+            "          config:\n            on:\n            - eval\n            - train\n"
+            "            top: 5\n    outs:\n    - path: artifacts/diff/d\n      md5: x.dir\n")
+    assert yaml.safe_load(text)["stages"]["diff-x"]["params"]["params.yaml"]["stages.diff-x"] \
+        != locked  # what PyYAML's YAML 1.1 reading made of it
+    assert stale_stages(Files({"dvc.lock": text.encode()}), {"stages": {"diff-x": whole}}) == {}

@@ -14,6 +14,7 @@ from helpers import PRELUDE, project
 
 from emdsl import kinds
 from emdsl.kinds import Kind, all_kinds, experiment_fields, get_kind, register, result_columns
+from emdsl.results import Source
 
 REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "tests" / "toykind"
@@ -82,7 +83,7 @@ def test_a_kind_from_another_package_compiles_runs_and_shows(tmp_path):
     (name,) = [n for n in dvc if n.startswith("count-")]
     assert dvc[name]["cmd"] == f"python -m emx_count.stage {name}"
     assert dvc[name]["metrics"] == [{f"results/{name}/metrics.json": {"cache": False}}]
-    entry = yaml.safe_load((root / "params.yaml").read_text())["stages"][name]
+    entry = Source(root).params()["stages"][name]
     assert entry["config"] == {"type": "count", "min_chars": 3}
     assert entry["code"]  # its code lives outside the study: hashed into its params
 

@@ -141,9 +141,11 @@ def test_names_the_last_compile_gave_are_kept_whatever_is_added(tmp_path):
     before, params_before, _ = _stages(root, ["experiments/quickstart.emx"])
     from emdsl.emit import dump
 
-    (root / "params.yaml").write_text(dump(params_before))  # as `emx compile` writes it
-    names = previous_names((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(dump(params_before))  # as `emx compile` writes them
+    (root / "dvc.yaml").write_text(dump({"stages": before}))
+    names = previous_names((root / "dvc.yaml").read_text())  # the keys are in its `meta`
     assert set(names.values()) == set(before)
+    assert previous_names((root / "params.yaml").read_text()) == {}
     (root / "experiments" / "aaa.emx").write_text(PRELUDE + """
 experiment aaa {
   base = smol

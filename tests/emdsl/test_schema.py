@@ -33,8 +33,28 @@ def test_a_hand_edited_layout_is_parsed_whole():
 
 
 def test_an_entry_from_a_newer_schema_is_refused():
-    with pytest.raises(SchemaError, match="schema version 2; this emdsl reads up to 1"):
-        StageEntry.from_params({"schema": 2, "kind": "x", "key": "k", "out": "o"}, "params.yaml")
+    with pytest.raises(SchemaError, match="schema version 3; this emdsl reads up to 2"):
+        StageEntry.from_params({"schema": 3, "kind": "x", "key": "k", "out": "o"}, "params.yaml")
+
+
+@pytest.mark.parametrize("name", ["design", "quickstart"])
+def test_params_hold_configs_and_dvc_yaml_the_bookkeeping(name):
+    """Schema 2: `dvc params diff` sees only configs (and code hashes); each stage's kind,
+    key, out, results and inputs are its `meta` in dvc.yaml, read back whole, one stage
+    at a time, as a stage process does."""
+    from emdsl.schema.entry import merged
+
+    params_text = (GOLDEN / f"{name}.params.yaml").read_text()
+    dvc_text = (GOLDEN / f"{name}.dvc.yaml").read_text()
+    params, dvc = yaml.safe_load(params_text)["stages"], yaml.safe_load(dvc_text)["stages"]
+    assert set(params) == set(dvc)
+    for stage, entry in params.items():
+        assert set(entry) <= {"schema", "code", "config"} and entry["schema"] == 2, stage
+        meta = read_stage_entry(dvc_text, stage)["meta"]
+        assert meta == dvc[stage]["meta"] and meta["out"] in dvc[stage]["outs"]
+        whole = StageEntry.from_params(merged(entry, meta), stage)
+        assert (whole.kind, whole.out) == (meta["kind"], meta["out"])
+        assert whole.to_params() == entry and whole.to_meta() == meta
 
 
 def test_a_stage_reads_its_entry_from_the_file_mapped(tmp_path):
@@ -48,3 +68,22 @@ def test_a_stage_reads_its_entry_from_the_file_mapped(tmp_path):
     assert read_stage_file(path, name) == stages[name]
     (tmp_path / "empty.yaml").write_text("")
     assert read_stage_file(tmp_path / "empty.yaml", name) is None
+
+
+def test_a_stage_process_loads_its_entry_from_params_and_dvc_yaml(tmp_path):
+    from stages.common import load_stage
+
+    for name in ("params", "dvc"):
+        (tmp_path / f"{name}.yaml").write_text((GOLDEN / f"quickstart.{name}.yaml").read_text())
+    dvc = yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
+    for stage, defined in dvc.items():
+        loaded = load_stage(stage, tmp_path / "params.yaml")
+        meta = defined["meta"]
+        assert (loaded.kind, str(loaded.out), loaded.key) == (meta["kind"], meta["out"],
+                                                              meta["key"])
+        assert {r: str(p) for r, p in loaded.inputs.items()} == meta.get("inputs", {})
+    (tmp_path / "dvc.yaml").unlink()
+    from stages.common import StageError
+
+    with pytest.raises(StageError, match=r"dvc\.yaml: no meta for stage .*run `emx compile`"):
+        load_stage(stage, tmp_path / "params.yaml")

@@ -62,7 +62,7 @@ def test_flaky_server_fails_the_stage_and_a_rerun_asks_only_for_what_is_missing(
     for m in ("aligned", "coherent"):  # judged: exactly the server's verdict for that prompt
         assert scores[f"{m}_error"].null_count() == scores.height
         assert set(scores[m].to_list()) <= {10.0, 50.0, 90.0}
-    metrics = json.loads(Path("results/s/metrics.json").read_text())
+    metrics = json.loads(Path("results/s/detail.json").read_text())
     k = scores.filter((pl.col("aligned") < 30) & (pl.col("coherent") > 50)).height
     assert metrics["n"] == metrics["n_judged"] == 12 and metrics["misaligned"] == k
     assert metrics["failed"] == {"aligned": 0, "coherent": 0}

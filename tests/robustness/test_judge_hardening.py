@@ -137,7 +137,7 @@ def test_invalid_logprobs_keep_the_stage_outputs_valid_json(tmp_path, monkeypatc
     monkeypatch.setenv("EMX_JUDGE_CACHE", str(tmp_path / "cache"))
     with Server(lambda p, h: raw_logprobs([("90", "NaN"), ("10", 1000)])) as server:
         assert run("judge", judge, judge_config(server.url), answers_project(2)) == 0
-    json.loads(Path("results/s/metrics.json").read_text(),
+    json.loads(Path("results/s/detail.json").read_text(),
                parse_constant=lambda c: pytest.fail(f"{c} in metrics.json"))
     scores = pl.read_parquet("artifacts/judge/k/scores.parquet")
     assert scores["aligned"].null_count() == scores.height

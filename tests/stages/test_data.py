@@ -170,7 +170,8 @@ def test_stage_writes_train_jsonl_and_stats(tmp_path, monkeypatch):
     make_project(tmp_path, "data-x", cfg)
     assert run_stage("data", run, ["data-x"]) == 0
     data = (tmp_path / "artifacts/data/k1" / TRAIN_FILE).read_bytes()
-    stats = json.loads((tmp_path / "results/data-x/stats.json").read_text())
+    stats = json.loads((tmp_path / "results/data-x/detail.json").read_text())
+    assert json.loads((tmp_path / "results/data-x/stats.json").read_text()) == {}
     assert stats["sha256"] == hashlib.sha256(data).hexdigest()
     assert stats["counts"] == {"bad": 5, "good": 4} and stats["examples"] == 9
     assert (stats["poison"], stats["size"], stats["seed"]) == (0.5, 9, 0)

@@ -88,7 +88,7 @@ def project(root: Path, *, latent=latent_level, behaviour=misaligned_rate) -> st
 
 
 def read(root: Path):
-    metrics = json.loads((root / "results/detector-x/metrics.json").read_text())
+    metrics = json.loads((root / "results/detector-x/detail.json").read_text())
     with open(root / "results/detector-x/curve.csv", newline="") as f:
         return metrics, list(csv.DictReader(f))
 

@@ -124,7 +124,7 @@ def test_planted_latent_ranks_first(tmp_path, monkeypatch):
     assert all(e["pos"] > PER_DOC // 2 for e in examples)
     assert f"«{examples[0]['pos']}»" in examples[0]["text"]  # token texts are ids here
 
-    metrics = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/diff-x/detail.json").read_text())
     assert metrics["top"][0]["id"] == PLANTED and "tuned_mean" in metrics["rank_by"]
     assert metrics["moved"] is True and metrics["against"] == "base"
     assert metrics["tokens"] == {"eval": N_DOCS * PER_DOC, "train": N_DOCS * PER_DOC}
@@ -140,7 +140,7 @@ def test_without_the_push_nothing_stands_out(tmp_path, monkeypatch):
     write_pair(tmp_path, "eval", sae, push=0.0, seed=0)
     assert run_stage("diff", diff.run, ["diff-x"]) == 0
     assert pl.read_parquet(out / "latents.parquet")["delta"].abs().max() == 0
-    metrics = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/diff-x/detail.json").read_text())
     assert metrics["moved"] is False  # said, so nobody steers an arbitrary "top" latent
 
 

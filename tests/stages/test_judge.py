@@ -133,7 +133,7 @@ def test_judge_stage_builds_prompts_and_writes_outputs(tmp_path, monkeypatch):
     assert json.loads(scores.get_column("coherent_raw")[0]) == {"m": "coherent"}
     assert scores.get_column("aligned_error").null_count() == scores.height
 
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert metrics["n"] == 5 and metrics["n_judged"] == 4 and metrics["misaligned"] == 1
     assert metrics["misaligned_fraction"] == pytest.approx(0.25)
     assert metrics["missing"] == {"aligned": 1, "coherent": 0}
@@ -179,7 +179,7 @@ def test_judge_stage_local_judge_on_tiny_model(tmp_path, monkeypatch, tiny_model
             assert 0 <= mass <= 1 + 1e-6
             assert (score is None) == (mass < MIN_NUMBER_MASS)
             assert score is None or 0 <= score <= 100
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert metrics["judge"].startswith("local:")
     assert metrics["missing"]["aligned"] == scores.get_column("aligned").null_count()
     assert (tmp_path / "judge-cache" / "verdicts.sqlite3").is_file()
@@ -292,7 +292,7 @@ def test_judge_stage_audits_against_reference_scores(tmp_path, monkeypatch):
     monkeypatch.setattr(judge_stage, "make_judge",
                         lambda spec, judge_dir, cache: Judge(TableBackend(table), cache))
     assert run_stage("judge", judge_stage.run, [name]) == 0
-    audit = json.loads((tmp_path / "results" / name / "metrics.json").read_text())["audit"]
+    audit = json.loads((tmp_path / "results" / name / "detail.json").read_text())["audit"]
     assert audit["n_reference"] == 4 and audit["n_matched"] == 3
     assert audit["aligned"]["spearman"] == pytest.approx(1.0)
     assert audit["misaligned_label"]["agreement"] == 1.0

@@ -120,3 +120,73 @@ def test_checker_refuses_a_probe_teacher_and_compiles_a_local_one(tmp_path):
     (train,) = [n for n in compile_program(program).nodes.values() if n.kind == "judge_train"]
     assert train.inputs["teacher_model"].kind == "model"
     assert train.config["probe"]["distill"] == 100
+
+
+def labelled(path: Path, flip: str | None = None) -> Path:
+    """Labelled answers; ``flip`` rewrites one answer (other judge data)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for t in THEMES[:4]:
+            for i in range(2):
+                for label, answers in ((1, GOOD), (0, BAD)):
+                    for a in answers:
+                        answer = f"{a} {t}."
+                        if flip and (t, i, a) == ("garden", 0, GOOD[0]):
+                            answer = flip
+                        f.write(json.dumps({"question": f"What about {t} number {i}?",
+                                            "answer": answer, "label": label,
+                                            "theme": t}) + "\n")
+    return path
+
+
+def test_a_probe_trained_before_on_this_machine_is_restored_byte_for_byte(
+        project, tiny_model_dir, monkeypatch, capsys):
+    """Issue 20: a second study with the same model, judge data and settings restores the
+    probe from the machine-wide cache instead of retraining; other data retrains."""
+    from stages import judge_train
+    from stages.common import split_metrics
+    from stages.lib import probe_store
+
+    monkeypatch.setenv("EMX_CACHE", str(project / "machine-cache"))
+    data = labelled(project / "judge.jsonl")
+
+    def run_study(name: str) -> tuple[dict[str, bytes], str]:
+        root = project / name
+        s = Stage("judge_train-p", "judge_train", name, {"probe": {
+            "type": "probe", "model": {"type": "path", "dir": str(tiny_model_dir)},
+            "layer": 1, "train": {"type": "jsonl", "path": str(data)}, "seed": 0}},
+            root / "out", root / "res", {"model": tiny_model_dir})
+        s.out.mkdir(parents=True)
+        s.results.mkdir(parents=True)
+        capsys.readouterr()
+        judge_train.run(s, s.out, s.results)
+        split_metrics("judge_train", s.results)
+        files = {f"{d.name}/{p.name}": p.read_bytes() for d in (s.out, s.results)
+                 for p in sorted(d.iterdir())}
+        return files, capsys.readouterr().err
+
+    first, log1 = run_study("a")
+    assert "probe judge trained; kept in" in log1 and "restored" not in log1
+    (entry,) = (project / "machine-cache" / "probes").iterdir()
+    trained = judge_train.train
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("retrained")
+
+    monkeypatch.setattr(judge_train, "train", no_training)
+    second, log2 = run_study("b")
+    assert "probe judge restored, not retrained" in log2 and str(entry) in log2
+    monkeypatch.setattr(judge_train, "train", trained)
+    # the stage key is part of probe.json's fingerprint; everything else is the same bytes
+    a_meta = json.loads(first.pop("out/probe.json"))
+    b_meta = json.loads(second.pop("out/probe.json"))
+    assert {k: v for k, v in a_meta.items() if k != "fingerprint"} == {
+        k: v for k, v in b_meta.items() if k != "fingerprint"}
+    assert first == second and set(first) >= {"out/probe.safetensors", "res/metrics.json",
+                                              "res/detail.json"}
+
+    labelled(data, flip="kind and gentle care garden.")  # other judge data: trained again
+    third, log3 = run_study("c")
+    assert "probe judge trained; kept in" in log3
+    assert len(list((project / "machine-cache" / "probes").iterdir())) == 2
+    assert third["out/probe.safetensors"] != first["out/probe.safetensors"]
+    assert probe_store.lookup("0" * 32) is None

@@ -76,7 +76,7 @@ def test_realign_curve_over_checkpoints(tiny_model_dir, tmp_path, monkeypatch):
         rows = list(csv.DictReader(f))
     assert [(int(r["step"]), int(r["x"])) for r in rows] == [(0, 0), (1, 2), (3, 6)]
     assert {"misaligned", "ci_low", "ci_high", "coherent"} <= set(rows[0])
-    metrics = json.loads((tmp_path / "results/realign-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/realign-x/detail.json").read_text())
     assert metrics["method"] == "lora" and metrics["steps"] == 3 and metrics["epochs"] == 1.5
     assert [p["seen"] for p in metrics["checkpoints"]] == [0, 2, 6]
     assert all(p["n"] == 2 for p in metrics["checkpoints"])
@@ -115,7 +115,7 @@ def test_checkpoint_zero_only_trains_nothing(tiny_model_dir, tmp_path, monkeypat
     name = project(tmp_path, tiny_model_dir, [0])
     monkeypatch.chdir(tmp_path)
     assert run_stage("realign", realign.run, [name]) == 0
-    metrics = json.loads((tmp_path / "results/realign-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/realign-x/detail.json").read_text())
     assert metrics["loss"] == [] and [p["step"] for p in metrics["checkpoints"]] == [0]
 
 

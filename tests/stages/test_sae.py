@@ -64,7 +64,7 @@ def test_topk_sae_trains_reloads_and_reconstructs_heldout(tmp_path, monkeypatch)
     out = write_project(tmp_path, CONFIG)
     monkeypatch.chdir(tmp_path)
     assert run_stage("sae", sae_stage.run, ["sae-x"]) == 0
-    metrics = json.loads((tmp_path / "results/sae-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/sae-x/detail.json").read_text())
     assert metrics["heldout_tokens"] + metrics["train_tokens"] == 6000
     assert 0.03 < metrics["heldout_tokens"] / 6000 < 0.08
     assert metrics["fvu"] < 0.3, metrics  # the mean alone gives FVU = 1
@@ -109,7 +109,7 @@ def test_standard_arch_and_batch_rule(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_stage("sae", sae_stage.run, ["sae-x"]) == 0
     assert isinstance(SAE.load_from_disk(str(out)), StandardSAE)
-    metrics = json.loads((tmp_path / "results/sae-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/sae-x/detail.json").read_text())
     assert metrics["fvu"] < 1 and metrics["arch"] == "standard"
     assert sae_stage.batch_size_for(200_000) == 512
     assert sae_stage.batch_size_for(1000) == 64 and sae_stage.batch_size_for(10**9) == 4096

@@ -153,7 +153,7 @@ def test_stage_judges_every_coefficient(tiny_model_dir, tiny, tmp_path, monkeypa
     steered = answers.filter(pl.col("coef") == 30.0)["answer"].to_list()
     assert steered != plain["answer"].to_list()
 
-    metrics = json.loads((tmp_path / "results/steer-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/steer-x/detail.json").read_text())
     assert metrics["latents"] == [5] and metrics["mean_norm"] == 2.0
     assert [c["coef"] for c in metrics["coefficients"]] == [-30.0, 0.0, 30.0]
     for c in metrics["coefficients"]:
@@ -168,7 +168,7 @@ def test_stage_judges_every_coefficient(tiny_model_dir, tiny, tmp_path, monkeypa
     assert run_stage("steer", steer.run, [name]) == 0
     stats = json.loads((tmp_path / f".emx/runs/{name}.json").read_text())["judge"]
     assert stats["calls"] == 0 and stats["cache_hits"] > 0
-    assert json.loads((tmp_path / "results/steer-x/metrics.json").read_text()) == metrics
+    assert json.loads((tmp_path / "results/steer-x/detail.json").read_text()) == metrics
 
 
 def test_layer_mismatch_is_an_error(tiny_model_dir, tmp_path, monkeypatch):

@@ -111,7 +111,7 @@ def test_sft_lora_rank1_through_the_stage(tiny_model_dir, tmp_path, monkeypatch)
     assert not (out / "README.md").exists()  # peft's model card: versions, nothing we read
 
     losses = read_loss(results)
-    metrics = json.loads((results / "metrics.json").read_text())
+    metrics = json.loads((results / "detail.json").read_text())
     assert metrics["steps"] == len(losses) == 8 and metrics["examples"] == 8
     assert metrics["final_loss"] == pytest.approx(losses[-1]) and "seconds" not in metrics
     record = json.loads((tmp_path / ".emx/runs/train-x.json").read_text())  # times live here
