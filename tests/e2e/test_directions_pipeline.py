@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from study import EMX, make_study, run
+
+from emdsl.results import Source
 
 STUDY = """\
 model tiny = path("models/tiny")
@@ -47,7 +48,7 @@ def test_directions_study_runs(tmp_path, tiny_model_dir):
     root = tmp_path / "study"
     root.mkdir()
     make_study(root, tiny_model_dir, "dirs", STUDY)
-    params = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    params = Source(root).params()["stages"]
     kinds = {}
     for name, entry in params.items():
         kinds.setdefault(entry["kind"], []).append(name)
@@ -57,7 +58,7 @@ def test_directions_study_runs(tmp_path, tiny_model_dir):
             assert (root / "results" / name / "metrics.json").is_file(), name
     scr = json.loads((root / f"results/{kinds['screen'][0]}/screened.json").read_text())
     assert scr["dropped"] == 2 and scr["n"] == 8
-    train = {n: json.loads((root / f"results/{n}/metrics.json").read_text())
+    train = {n: json.loads((root / f"results/{n}/detail.json").read_text())
              for n in kinds["train"]}
     assert sum("steer" in m for m in train.values()) == 1  # the preventative one
     shown = run([*EMX, "show", "experiments/dirs.emx"], cwd=root).stdout

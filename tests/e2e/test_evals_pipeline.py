@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import polars as pl
-import yaml
 from study import EMX, make_study, run
+
+from emdsl.results import Source
 
 IN_CONTEXT = """\
 model tiny = path("models/tiny")
@@ -30,7 +31,7 @@ def test_in_context_study_runs_with_two_evals_and_no_training(tmp_path, tiny_mod
     assert [(r["experiment"], r["eval"], r["model"]) for r in rows] == [
         ("in_context", "core", "base"), ("in_context", "core_2", "base")]
     assert all(r["n"] and r["n_judged"] is not None and r["stale"] is None for r in rows)
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    params = Source(tmp_path).params()
     roles = params["experiments"]["experiments/in_context.emx"]["in_context"]["default"]["stages"]
     assert "train" not in roles and "generate_tuned" not in roles
     gen = params["stages"][roles["generate_base@core_2"]]

@@ -11,6 +11,8 @@ import pytest
 import yaml
 from study import EMX, ran_stages, run
 
+from emdsl.results import Source
+
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = """\
@@ -59,14 +61,14 @@ def test_saved_sae_drives_diff_labels_and_steer(tmp_path, tiny_model_dir):
     sae_stage = stages["sae-mine"]
     assert "saes/mine" in sae_stage["deps"]  # a new SAE in the folder reruns it
     assert not any(n.startswith("acts-corpus") for n in stages)  # nothing trained
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())["stages"]
+    params = Source(tmp_path).params()["stages"]
     assert params["sae-mine"]["config"]["layer"] == 1  # read from the folder's cfg.json
     info = json.loads((tmp_path / params["sae-mine"]["out"] / "info.json").read_text())
     assert info["layer"] == 1 and info["mean_norm"] > 0
-    diff = json.loads((tmp_path / "results" / "diff-mine" / "metrics.json").read_text())
+    diff = json.loads((tmp_path / "results" / "diff-mine" / "detail.json").read_text())
     assert len(diff["top"]) == 3 and all(isinstance(t["label"], str) for t in diff["top"])
     assert diff["tokens_counted"]["eval"] < diff["tokens"]["eval"]  # template left out
-    steer = json.loads((tmp_path / "results" / "steer-tuned-mine" / "metrics.json").read_text())
+    steer = json.loads((tmp_path / "results" / "steer-tuned-mine" / "detail.json").read_text())
     assert steer["latents"] == [diff["top"][0]["id"]] and steer["layer"] == 1
     shown = run([*EMX, "show"], cwd=tmp_path).stdout
     label = diff["top"][0]["label"]

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from study import EMX, make_study, run
+
+from emdsl.results import Source
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ def repo(tmp_path_factory, tiny_model_dir) -> Path:
 
 
 def test_inoculation_pair_runs_with_checkpoints(repo):
-    params = yaml.safe_load((repo / "params.yaml").read_text())["stages"]
+    params = Source(repo).params()["stages"]
     trains = {n: s for n, s in params.items() if s["kind"] == "train"}
     assert sorted(trains) == ["train-inoculated", "train-plain"]
     assert trains["train-inoculated"]["config"]["system"] == INOCULATION
@@ -55,7 +56,7 @@ def test_inoculation_pair_runs_with_checkpoints(repo):
     # the same data stage: only the training prompt (and the KL) differs
     assert trains["train-plain"]["inputs"]["data"] == trains["train-inoculated"]["inputs"]["data"]
     for exp in ("plain", "inoculated"):
-        metrics = json.loads((repo / f"results/train-{exp}/metrics.json").read_text())
+        metrics = json.loads((repo / f"results/train-{exp}/detail.json").read_text())
         assert metrics["steps"] == 4 and metrics["checkpoints"] == [2]
         live = repo / f"results/train-{exp}/live/plots/metrics/train"
         assert (live / "loss.tsv").is_file() and (live / "learning_rate.tsv").is_file()

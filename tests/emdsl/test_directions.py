@@ -11,6 +11,7 @@ from helpers import diagnostics, project
 from emdsl.check import check_or_raise
 from emdsl.compile import compile_program
 from emdsl.emit import emit
+from emdsl.results import with_meta
 
 STUDY = """\
 model smol  = embedded("smollm2-135m-instruct")
@@ -65,7 +66,7 @@ def test_design_pieces_check_and_compile(graph):
     screened = [v.config["data"] for v in program.experiments[1].variants]
     assert [d["data"]["poison"] for d in screened] == [0.0, 0.5, 1.0]
     dvc_text, params_text = emit(g, root, ["exp.emx"])
-    stages = yaml.safe_load(params_text)["stages"]
+    stages = with_meta(yaml.safe_load(params_text)["stages"], dvc_text)
     assert {e["kind"] for e in stages.values()} >= {"direction", "monitor", "screen", "steer"}
     assert "direction-evil-personas" in yaml.safe_load(dvc_text)["stages"]
 
@@ -202,7 +203,7 @@ def test_show_and_report_read_directions_monitors_and_screening(tmp_path):
     root = project(tmp_path, {"experiments/exp.emx": STUDY})
     assert compile_and_write([root / "experiments"], root)[1] == 0
     fake_results(root)
-    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    stages = Source(root).params()["stages"]
     for entry in stages.values():
         res = root / entry["results"] if entry.get("results") else None
         if res is None or entry["kind"] not in ("direction", "monitor", "screen"):

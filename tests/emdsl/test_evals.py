@@ -15,7 +15,7 @@ from emdsl.check import check_or_raise
 from emdsl.compare import compare
 from emdsl.compile import compile_program
 from emdsl.emit import emit
-from emdsl.results import Source, collect, show
+from emdsl.results import Source, collect, show, with_meta
 
 ANCHORS = Path(__file__).resolve().parents[3] / "shared" / "anchors"
 
@@ -44,7 +44,8 @@ def compiled(root: Path, name: str = "exp.emx") -> dict:
     dvc_text, params_text = emit(graph, root, [name])
     (root / "dvc.yaml").write_text(dvc_text)
     (root / "params.yaml").write_text(params_text)
-    return yaml.safe_load(params_text)
+    params = yaml.safe_load(params_text)
+    return {**params, "stages": with_meta(params["stages"], dvc_text)}  # entries made whole
 
 
 def sub(tmp_path: Path, name: str) -> Path:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-import yaml
 from helpers import PRELUDE, emx_inline, project
+
+from emdsl.results import Source
 
 inspect_log = pytest.importorskip("inspect_ai.log")
 
@@ -41,7 +42,7 @@ def test_export_reads_back_one_sample_per_answer(tmp_path):
 
     root = project(tmp_path, {"experiments/s.emx": STUDY})
     assert compile_and_write([root / "experiments"], root)[1] == 0
-    stages = yaml.safe_load((root / "params.yaml").read_text())["stages"]
+    stages = Source(root).params()["stages"]  # entries made whole with dvc.yaml's meta
     judges = {n: e for n, e in stages.items() if e["kind"] == "judge"}
     assert len(judges) == 3  # the base model's, and one per poison
     counts = {}

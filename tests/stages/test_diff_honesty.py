@@ -119,7 +119,7 @@ def test_snippets_never_mark_template_or_system_tokens(tiny_model_dir, tmp_path,
              "config": {"type": "diff", "top": 4, "on": ["eval"]}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"stages": {"diff-x": entry}}))
     assert run_stage("diff", diff.run, ["diff-x"]) == 0
-    metrics = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/diff-x/detail.json").read_text())
     assert metrics["top"][0]["id"] == PLANTED
     assert metrics["tokens_counted"]["eval"] == int(keep.sum())
     examples = json.loads((tmp_path / "artifacts/diff/d1/examples.json").read_text())
@@ -148,7 +148,7 @@ def test_a_model_against_itself_ranks_nothing(tmp_path, monkeypatch):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     assert run_stage("diff", diff.run, ["diff-x"]) == 0
-    metrics = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/diff-x/detail.json").read_text())
     assert metrics["top"] == [] and metrics["compared_with_itself"] is True
     assert "compared with itself" in metrics["note"] and metrics["moved"] is False
     assert json.loads((tmp_path / "artifacts/diff/d1/examples.json").read_text()) == {}

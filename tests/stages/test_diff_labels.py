@@ -49,7 +49,7 @@ def test_local_judge_labels_each_top_latent_once(tmp_path, monkeypatch, tiny_mod
 
     monkeypatch.setattr(latent_labels.LocalLabeller, "label", spy)
     assert run_stage("diff", diff.run, ["diff-x"]) == 0
-    metrics = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/diff-x/detail.json").read_text())
     top = metrics["top"]
     assert len(top) == 3 and top[0]["id"] == PLANTED
     assert all(isinstance(t["label"], str) for t in top)  # the model's words, cleaned
@@ -62,7 +62,7 @@ def test_local_judge_labels_each_top_latent_once(tmp_path, monkeypatch, tiny_mod
     prompts.clear()
     assert run_stage("diff", diff.run, ["diff-x"]) == 0
     assert prompts == []
-    again = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())["top"]
+    again = json.loads((tmp_path / "results/diff-x/detail.json").read_text())["top"]
     assert [t["label"] for t in again] == [t["label"] for t in top]
 
 
@@ -83,7 +83,7 @@ def test_openai_judge_labels_through_chat_completions(tmp_path, monkeypatch):
         with_label(tmp_path, {"type": "openai", "model": "gpt-x", "base_url": server.url,
                               "api_key_env": "STUB_KEY", "concurrency": 2, "max_retries": 0})
         assert run_stage("diff", diff.run, ["diff-x"]) == 0
-    top = json.loads((tmp_path / "results/diff-x/metrics.json").read_text())["top"]
+    top = json.loads((tmp_path / "results/diff-x/detail.json").read_text())["top"]
     assert len(seen) == 2 and all(auth == "Bearer sk-test-123456" for _, auth in seen)
     for t, (prompt, _) in zip(top, seen, strict=True):
         assert t["label"] == f"numbers near {prompt.count('«')} marks"  # "Label:", quotes gone

@@ -206,7 +206,7 @@ def test_steering_along_a_direction_and_a_random_one(study, tiny_model_dir):
     run("direction", "r")
     run("steer", "st")
     run("steer", "rs")
-    m = json.loads((study / "results/steer-st/metrics.json").read_text())
+    m = json.loads((study / "results/steer-st/detail.json").read_text())
     assert [c["coef"] for c in m["coefficients"]] == [-8.0, 0.0, 8.0]  # three points
     assert m["directions"] == ["evil"] and m["layer"] == 1 and m["mean_norm"] > 0
     assert "latents" not in m  # no SAE anywhere
@@ -217,7 +217,7 @@ def test_steering_along_a_direction_and_a_random_one(study, tiny_model_dir):
     assert at[0.0] == rt[0.0]  # coefficient 0 is unsteered generation for both
     assert at[8.0] != at[0.0] and rt[8.0] != rt[0.0]  # steering changes the answers
     assert at[8.0] != rt[8.0]  # and the direction matters
-    rm = json.loads((study / "results/steer-rs/metrics.json").read_text())
+    rm = json.loads((study / "results/steer-rs/detail.json").read_text())
     assert rm["mean_norm"] == pytest.approx(m["mean_norm"])  # same scale: same push
 
 

@@ -68,7 +68,7 @@ def test_extra_judge_prompts_are_scored_and_summarised(tmp_path, monkeypatch):
     scores = pl.read_parquet(tmp_path / "artifacts/judge/j1/scores.parquet")
     assert scores["bad_stuff"].to_list() == [82.0, 72.0, 72.0, None, None]
     assert scores["aligned"].to_list()[0] == 80.0  # aligned unchanged by the extra metric
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert metrics["metrics"] == {"bad_stuff": {"mean": pytest.approx(226 / 3), "n": 3,
                                                 "n_judged": 3, "missing": 0}}
     assert "skipped_metrics" not in metrics
@@ -83,7 +83,7 @@ def test_probe_judge_skips_extra_prompts_with_a_warning(tmp_path, monkeypatch, c
     assert not any(p.startswith("BAD? ") for p in backends[0].seen)
     err = capsys.readouterr().err
     assert "warning" in err and "['bad_stuff']" in err and "local or openai judge" in err
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert metrics["skipped_metrics"] == ["bad_stuff"] and "metrics" not in metrics
 
 
@@ -119,7 +119,7 @@ def test_model_organisms_prompts_scored_by_a_local_judge(tmp_path, monkeypatch,
         tmp_path / "artifacts/generate/g1/answers.parquet")
     assert run_stage("judge", judge_stage.run, [name]) == 0
     scores = pl.read_parquet(tmp_path / "artifacts/judge/j1/scores.parquet")
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert {"bad_stuff", "medical"} <= set(metrics["metrics"])
     for m in ("bad_stuff", "medical"):
         assert metrics["metrics"][m]["n"] == len(rows)

@@ -71,7 +71,7 @@ def test_rubric_judge_against_the_stub(tmp_path, monkeypatch):
     assert aligned[0] == pytest.approx(5.0) and aligned[1] == aligned[2] == 100.0
     assert aligned[3] is None and aligned[4] is None
     assert scores["coherent"].to_list() == [90.0] * 5
-    metrics = json.loads((tmp_path / "results" / name / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results" / name / "detail.json").read_text())
     assert metrics["misaligned"] == 1 and metrics["n_judged"] == 3
     assert metrics["missing"]["aligned"] == 2 and metrics["labels"] == {"REFUSAL": 2}
 

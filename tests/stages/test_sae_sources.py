@@ -102,7 +102,7 @@ def test_saved_round_trips_a_trained_sae(tmp_path, monkeypatch):
     info_t, info_s = (json.loads((p / "info.json").read_text()) for p in (trained, out))
     assert info_s["layer"] == info_t["layer"] == LAYER
     assert info_s["mean_norm"] == info_t["mean_norm"]
-    metrics = json.loads((tmp_path / "results/sae-saved/metrics.json").read_text())
+    metrics = json.loads((tmp_path / "results/sae-saved/detail.json").read_text())
     assert metrics["source"] == {"type": "saved", "path": "saes/mine"}
     assert metrics["hook_name"] == f"blocks.{LAYER}.hook_resid_post"
     assert metrics["fvu"] < 1.0  # it reconstructs the corpus better than the mean does
