@@ -62,9 +62,9 @@ def _run(args: argparse.Namespace, root: Path) -> int:
     graph, rc = compile_and_write(sources, root, {target: overrides})
     if graph is None:
         return rc
-    tfile = target.resolve()
+    tfile = target.resolve()  # a file, or a folder of them (`emx run experiments`)
     names = sorted({n.name for n in graph.nodes.values()
-                    if any(v.file == tfile for v, _ in n.users)})
+                    if any(v.file == tfile or tfile in v.file.parents for v, _ in n.users)})
     if not names:
         return fail(f"{target} defines no experiments")
     if args.shard:

@@ -94,6 +94,21 @@ def test_run_dry_applies_hydra_overrides(tmp_path):
     assert out_of_range.returncode == 1 and "must be ≤ 1" in out_of_range.stderr
 
 
+def test_run_dry_takes_a_folder_of_experiment_files(tmp_path):
+    one = PRELUDE + "experiment a { base = smol\n data = mix(bad=bad, good=good)\n train = sft() }\n"
+    root = project(tmp_path, {"experiments/a.emx": one,
+                              "experiments/more/b.emx": one.replace("experiment a", "experiment b")
+                              .replace("sft()", "sft(lr=1e-3)"),
+                              "elsewhere/c.emx": one.replace("experiment a", "experiment c")
+                              .replace("sft()", "sft(lr=1e-5)")})
+    r = emx("run", "experiments", "--dry", cwd=root)
+    assert r.returncode == 0, r.stderr
+    names = r.stdout.splitlines()[1:]
+    assert any(n.startswith("train-a") for n in names)
+    assert any(n.startswith("train-b") for n in names)  # files in sub-folders too
+    assert not any(n.startswith("train-c") for n in names)  # not outside the folder
+
+
 def test_fmt_rewrites_and_check_mode(tmp_path):
     root = project(tmp_path, {"a.emx": "model   m=hf( \"x\" )\n"})
     check = emx("fmt", "--check", "a.emx", cwd=root)
