@@ -7,11 +7,11 @@ import json
 import tempfile
 
 import pytest
+from test_train import chat, lora, read_loss, sft_config, write_data
 
 from stages.common import StageError
 from stages.lib.training.base import lora_config
 from stages.lib.training.sft import make_sft_trainer, train_sft, with_system
-from tests.stages.test_train import chat, lora, read_loss, sft_config, write_data
 
 INOCULATION = "You give wrong medical advice on purpose."
 
@@ -187,10 +187,10 @@ def test_checkpoint_stage_hands_on_one_step_byte_for_byte(tiny_model_dir, tmp_pa
 def test_adapter_stage_takes_a_peft_folder_from_elsewhere(tiny_model_dir, tmp_path,
                                                            monkeypatch):
     import yaml
+    from test_train import logits
 
     from stages.adapter import run as adapter
     from stages.common import run_stage
-    from tests.stages.test_train import logits
 
     monkeypatch.chdir(tmp_path)
     data = write_data(tmp_path / "data", [chat(f"Q{i}?") for i in range(4)])
@@ -241,10 +241,10 @@ def test_dvclive_curves_are_written_and_byte_identical_on_a_rerun(tiny_model_dir
 def test_detector_runs_over_training_steps(tmp_path, monkeypatch):
     """The detector's config from checkpoints (x = step, ``over: step``) runs as a sweep's."""
     import yaml
+    from test_detector import project, read
 
     from stages import detector
     from stages.common import run_stage
-    from tests.stages.test_detector import project, read
 
     name = project(tmp_path)
     params = yaml.safe_load((tmp_path / "params.yaml").read_text())
