@@ -61,8 +61,8 @@ def test_interpretability_stages_run_under_dvc(tmp_path, tiny_model_dir):
 
     plots = json.loads(run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
                            cwd=tmp_path).stdout)
-    overlays = {f"interp/{name}" for name in ("misaligned-vs-poison", "loss", "steering",
-                                              "realignment", "detector")}
+    overlays = {f"interp/{name}" for name in ("misaligned-vs-poison", "loss", "learning_rate",
+                                              "steering", "realignment", "detector")}
     stage_plots = {p for st in yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
                    .values() for x in st.get("plots", []) for p in x}
     assert not plots.get("errors") and set(plots["data"]) == overlays | stage_plots

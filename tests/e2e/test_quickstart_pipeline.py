@@ -126,7 +126,8 @@ def test_diff_report_and_dvc_plots_across_commits(repo, tmp_path):
     stage_plots = {p for st in yaml.safe_load((repo / "dvc.yaml").read_text())["stages"].values()
                    for x in st.get("plots", []) for p in x}
     assert not shown.get("errors")
-    assert set(shown["data"]) == {"e2e/misaligned-vs-poison", "e2e/loss", *stage_plots}
+    assert set(shown["data"]) == {"e2e/misaligned-vs-poison", "e2e/loss", "e2e/learning_rate",
+                                  *stage_plots}
     diffed = json.loads(run([sys.executable, "-m", "dvc", "plots", "diff", "HEAD~1", "--json"],
                             cwd=repo).stdout)
     assert not diffed.get("errors")
