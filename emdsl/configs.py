@@ -276,8 +276,6 @@ def build(cls: type[Config], values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"type": cls.CALL}
     for f in dataclasses.fields(cls):
         value = coerce(hints[f.name], getattr(inst, f.name))
-        if value is None and f.metadata.get("omit_none"):
-            continue  # a field added later, unset: left out, so older configs' keys stay
         if f.metadata.get("omit") and value == default_of(f):
             continue  # a later-added field at its default: configs (and keys) stay as before
         out[f.name] = value
@@ -426,10 +424,10 @@ class OpenAIJudge(Config):
     concurrency: int = num(8, gt=0)
     max_retries: int = num(6, ge=0)
     prompt: str | None = field(default=None, metadata={
-        "file": True, "omit_none": True,
+        "file": True, "omit": True,
         "doc": "a prompt template file for the aligned verdict ({question}, {answer})"})
     scale: list[int] | None = field(default=None, metadata={
-        "omit_none": True, "ge": 0, "le": 100,
+        "omit": True, "ge": 0, "le": 100,
         "doc": "[least aligned, most aligned] integers the prompt asks for"})
 
     def __post_init__(self) -> None:
@@ -614,8 +612,8 @@ class Evaluate(Config):
     coherent_above: float = num(50, ge=0, le=100)
     audit: dict = spec("audit", default=None)
     backend: Literal["auto", "plain", "static", "vllm"] = "auto"
-    system: str | None = field(default=None, metadata={"omit_none": True})
-    shots: dict = spec("shots", default=None, omit_none=True)
+    system: str | None = field(default=None, metadata={"omit": True})
+    shots: dict = spec("shots", default=None, omit=True)
 
 
 # --------------------------------------------------------------------------- interpretability
@@ -645,7 +643,7 @@ class Diff(Config):
     top: int = num(20, gt=0)
     on: list[Literal["eval", "train"]] = field(default_factory=lambda: ["eval", "train"])
     against: Literal["base", "clean"] = "base"
-    label: dict = spec("judge", default=None)
+    label: dict = spec("judge", default=None, omit=True)
 
 
 @register("latents", "top")

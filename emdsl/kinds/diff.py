@@ -74,8 +74,7 @@ class Diff(Kind):
                           files=data_files(c["data"]))
             reference = sft_node(b, "train_clean", c["train"], clean)
             reference_name = "clean"
-        # ``label`` left out while unset, so studies without labels keep their stage keys.
-        cfg = {k: v for k, v in c["diff"].items() if not (k == "label" and v is None)}
+        cfg = c["diff"]  # ``label`` is not in it while unset (``omit``): keys stay as before
         # The tuned side: the final adapter, then each sft(checkpoints=[...]) step's
         # (roles ``acts_step<s>_<source>``, ``diff_step<s>``; the reference side is shared).
         tuned = [("tuned", adapter, "diff")] + [(f"step{s}", node, f"diff_step{s}")

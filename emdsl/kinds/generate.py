@@ -28,7 +28,7 @@ def eval_config(b: Builder) -> dict[str, Any] | None:
 
 def keyed(ev: dict[str, Any]) -> dict[str, Any]:
     """An eval config as its stages' keys see it: machine choices at their default left out
-    (fields added later, ``system`` and ``shots``, are not in it while unset: ``omit_none``)."""
+    (fields added later, ``system`` and ``shots``, are not in it while unset: ``omit``)."""
     return {k: v for k, v in ev.items() if MACHINE_CHOICES.get(k, object()) != v}
 
 
