@@ -49,20 +49,23 @@ def scratch_copy(root: Path, dest: Path, cache: Path) -> None:
 
 
 def run_parallel(root: Path, names: list[str], deps: dict[str, list[str]],
-                 unit_of: dict[str, str | None], jobs: int) -> int:
-    """Reproduce ``names`` with up to ``jobs`` workers; returns DVC's exit status."""
+                 unit_of: dict[str, str | None], jobs: int,
+                 extra_env: dict[str, str] | None = None) -> int:
+    """Reproduce ``names`` with up to ``jobs`` workers; returns DVC's exit status.
+    ``extra_env`` goes to every ``dvc repro`` (``emx run``'s warm worker)."""
+    extra_env = extra_env or {}
     units, shared, _ = classify(deps, unit_of)
     jobs = max(1, min(jobs, len(units)))
     if jobs == 1:
-        return dvc(["repro", *names], root)
+        return dvc(["repro", *names], root, **extra_env)
     if shared:
         print(f"emx: {len(shared)} shared stages first", flush=True)
-        if (rc := dvc(["repro", *shared], root)) != 0:
+        if (rc := dvc(["repro", *shared], root, **extra_env)) != 0:
             return rc
     cache = cache_dir(root)
     base = root / ".dvc" / "tmp" / f"emx-jobs-{os.getpid()}"
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    env = dvc_env(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    env = dvc_env(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, **extra_env)
     procs = []
     try:
         for i in range(1, jobs + 1):
@@ -90,4 +93,4 @@ def run_parallel(root: Path, names: list[str], deps: dict[str, list[str]],
                 proc.terminate()
             log.close()
         shutil.rmtree(base, ignore_errors=True)
-    return dvc(["repro", *names], root)
+    return dvc(["repro", *names], root, **extra_env)

@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 
 from emdsl.schema.detail import DETAIL, headline, metrics_file
 from emdsl.schema.entry import SchemaError, StageEntry, merged, read_stage_file
+from stages.lib import warm
 
 T = TypeVar("T")
 
@@ -329,15 +330,17 @@ def phase(name: str) -> Iterator[None]:
         PHASES[name] = PHASES.get(name, 0.0) + spent
 
 
-def process_age() -> float | None:
-    """Seconds since this process started (Linux /proc), so interpreter startup shows up."""
+def _startup() -> float | None:
+    """Seconds from this stage's process start to here; forked from the warm worker, the
+    client's start-up (passed on in ``$EMX_WARM_STARTUP``) plus the time since the fork."""
+    own = warm.process_age()
+    before = os.environ.pop(warm.STARTUP_ENV, None)
+    if own is None or before is None:
+        return own
     try:
-        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        boot = next(float(line.split()[1]) for line in
-                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
-        return max(0.0, time.time() - (boot + ticks / os.sysconf("SC_CLK_TCK")))
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
+        return float(before) + own
+    except ValueError:
+        return own
 
 
 def phase_summary(total: float) -> str:
@@ -396,13 +399,24 @@ RESTORE_ONLY = "EMX_RESTORE_ONLY"
 
 
 def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
-              argv: list[str] | None = None) -> int:
+              argv: list[str] | None = None,
+              launcher: Callable[[str], int | None] | None = None) -> int:
     """Entry point of ``python -m stages.<kind> <stage-name>``.
 
     ``body(stage, out, results)`` writes into temporary directories; they replace
-    ``stage.out`` and ``stage.results`` only when it returns normally.
+    ``stage.out`` and ``stage.results`` only when it returns normally. Under ``emx run`` the
+    stage runs in a process forked from the warm worker (``stages.lib.warm``), which has
+    torch and transformers imported already. ``launcher(module)`` may run the stage some
+    other way first (the train stage's multi-GPU relaunch): its exit code, or None.
     """
-    startup = process_age() if argv is None else None  # meaningful for `python -m` only
+    if argv is None:  # `python -m`: the warm worker, or another launcher, may run it instead
+        code = warm.delegate(f"stages.{kind}")
+        if code is None and launcher is not None:
+            code = launcher(f"stages.{kind}")
+        if code is not None:
+            return code
+    forked = warm.STARTUP_ENV in os.environ  # this process is the warm worker's child
+    startup = _startup() if argv is None else None  # meaningful for `python -m` only
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print(f"usage: python -m stages.{kind} STAGE-NAME", file=sys.stderr)
@@ -435,6 +449,8 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
         spent = time.perf_counter() - start
         before = f"startup {startup:.1f}s, " if startup is not None else ""
         log(stage, f"done in {spent:.1f}s ({before}{phase_summary(spent)}) -> {stage.out}")
+        if forked:
+            note_run(warm=True)
         write_run_record(stage, spent, startup)
         return 0
     except StageError as e:

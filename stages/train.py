@@ -43,5 +43,5 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
 if __name__ == "__main__":
     from stages.lib.device import relaunch_on_gpus
 
-    code = relaunch_on_gpus("stages.train")  # several GPUs: data-parallel via accelerate
-    raise SystemExit(run_stage("train", run) if code is None else code)
+    # several GPUs: data-parallel via accelerate
+    raise SystemExit(run_stage("train", run, launcher=relaunch_on_gpus))

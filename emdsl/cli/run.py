@@ -87,20 +87,24 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
 def _repro(args: argparse.Namespace, root: Path, graph: Graph, names: list[str]) -> int:
     """`dvc repro names`, restoring from the remote's run-cache when one is configured, with
-    --jobs N independent stages at once (emdsl.parallel)."""
+    --jobs N independent stages at once (emdsl.parallel), its stages forked from a warm
+    worker that has torch and transformers imported already (stages.lib.warm)."""
     from emdsl import remote
+    from stages.lib import warm
 
     if remote.default_remote(root):
         remote.fetch_run_cache(root)  # stages other machines pushed are restored, not rerun
-    if args.jobs > 1:
-        from emdsl.parallel import run_parallel
-        from emdsl.shard import graph_inputs
+    with warm.started(root, remote.dvc_env()) as extra:
+        if args.jobs > 1:
+            from emdsl.parallel import run_parallel
+            from emdsl.shard import graph_inputs
 
-        return run_parallel(root, names, *graph_inputs(graph, names), args.jobs)
-    pull = ["--pull"] if remote.default_remote(root) else []
-    # Its own session: a terminal's Ctrl-C reaches emx only, which stops dvc's stages (_wait).
-    return _wait(subprocess.Popen([sys.executable, "-m", "dvc", "repro", *pull, *names],
-                                  cwd=root, env=remote.dvc_env(), start_new_session=True))
+            return run_parallel(root, names, *graph_inputs(graph, names), args.jobs, extra)
+        pull = ["--pull"] if remote.default_remote(root) else []
+        # Its own session: a terminal's Ctrl-C reaches emx only, which stops dvc's stages.
+        return _wait(subprocess.Popen([sys.executable, "-m", "dvc", "repro", *pull, *names],
+                                      cwd=root, env=remote.dvc_env(**extra),
+                                      start_new_session=True))
 
 
 def _wait(proc: subprocess.Popen) -> int:

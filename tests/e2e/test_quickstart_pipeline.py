@@ -17,6 +17,7 @@ import yaml
 from study import EMX, make_study, ran_stages, run
 
 from emdsl.results import Source
+from stages.lib import warm
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,23 @@ def test_every_stage_ran_and_wrote_its_outputs(repo):
     stats = json.loads((repo / "results" / "data-e2e-poison_1p0" / "detail.json").read_text())
     assert stats["counts"]["bad"] == 16 and stats["counts"]["good"] == 0
     assert "| e2e | poison=1.0 |" in log
+
+
+def test_emx_run_forks_its_stages_and_a_cold_dvc_repro_writes_the_same_bytes(repo):
+    """`emx run` ran every stage in a process forked from its warm worker (stages.lib.warm);
+    plain `dvc repro`, a fresh process per stage, recomputes them to the same bytes."""
+    if not warm.supported():
+        pytest.skip("the warm worker is Linux-only")
+    records = {p.stem: json.loads(p.read_text()) for p in (repo / ".emx" / "runs").glob("*.json")}
+    assert records and all(r.get("warm") for r in records.values()), \
+        sorted(n for n, r in records.items() if not r.get("warm"))
+    lock = (repo / "dvc.lock").read_text()
+    again = ["train-e2e-poison_1p0", "generate-tuned-e2e-poison_1p0", "judge-tuned-e2e-poison_1p0"]
+    out = run([sys.executable, "-m", "dvc", "repro", "-f", "-s", *again], cwd=repo)
+    assert ran_stages(out.stdout + out.stderr) == set(again)
+    assert (repo / "dvc.lock").read_text() == lock  # every out hashed as before
+    assert not any(json.loads((repo / ".emx" / "runs" / f"{n}.json").read_text()).get("warm")
+                   for n in again)
 
 
 def test_dvc_metrics_show_and_diff_fit_a_terminal(repo):
