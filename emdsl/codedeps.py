@@ -23,6 +23,9 @@ from emdsl.graph import Node
 from emdsl.kinds import get_kind
 
 PROJECT_PACKAGES = ("stages", "emdsl")
+# Modules that decide which process runs a stage, never what it computes: no stage's identity
+# (editing the warm worker must not rerun every stage of every study).
+RUNTIME_ONLY = frozenset({"stages.lib.warm"})
 
 # `import stages.x` / `from emdsl.builtin import datasets, questions` (parenthesised too).
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+((?:stages|emdsl)(?:\.\w+)*)"
@@ -65,7 +68,7 @@ def closure(modules: tuple[str, ...]) -> tuple[Path, ...]:
     done: set[str] = set()
     while todo:
         module = todo.pop()
-        if module in done:
+        if module in done or module in RUNTIME_ONLY:
             continue
         done.add(module)
         path = module_file(module)

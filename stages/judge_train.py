@@ -25,7 +25,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -260,12 +259,14 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
             loaded.extend([load_model(model_dir, device="cpu"), load_tokenizer(model_dir)])
         return loaded[0], loaded[1]
 
-    if found is not None:
-        shutil.copyfile(found / probe_store.HEADS, out / PROBE_FILE)
-        audit = json.loads((found / probe_store.AUDIT).read_text(encoding="utf-8"))
+    audit = probe_store.restore(found, out / PROBE_FILE) if found is not None else None
+    if audit is not None:
         log(stage, f"probe judge restored, not retrained: {found} holds one trained from the "
                    "same model, answers and settings on this machine (delete it to retrain)")
     else:
+        if found is not None:
+            log(stage, f"warning: {found} did not match its manifest and was deleted; "
+                       "training the probe again")
         aligned, coherent, state, audit = train(*model_and_tokenizer(), rows, layer=layer,
                                                 seed=seed)
         save_heads(out, aligned, coherent, state)

