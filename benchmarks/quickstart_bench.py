@@ -65,7 +65,8 @@ def forked(folder: Path) -> int:
 
 def run_study(folder: Path, env: dict[str, str]) -> tuple[float, dict[str, dict[str, float]]]:
     """`emx init` + `emx run` of the quickstart in ``folder``: (wall seconds, phases)."""
-    emx = [sys.executable, "-m", "emdsl.cli"]
+    script = Path(sys.executable).parent / "emx"  # as a user runs it (a console script)
+    emx = [str(script)] if script.exists() else [sys.executable, "-m", "emdsl.cli"]
     subprocess.run([*emx, "init", str(folder)], check=True, env=env, capture_output=True)
     start = time.perf_counter()
     run = subprocess.run([*emx, "run", "experiments/quickstart.emx"], cwd=folder, env=env,

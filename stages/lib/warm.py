@@ -30,7 +30,7 @@ How::
 
 One connection, newline-delimited JSON, the client's three fds riding on the request::
 
-    client -> server   {"module", "argv", "cwd", "env", "executable", "path", "startup"}
+    client -> server   {"module", "argv", "cwd", "env", "interpreter", "path", "startup"}
     server -> client   {"pid": N}   (or {"cold": reason}: run it yourself)
     server -> client   {"exit": code}
 """
@@ -108,6 +108,13 @@ def _lines(conn: socket.socket):
             yield json.loads(line)
 
 
+def interpreter() -> list[str]:
+    """Which Python this is: its binary and its environment. ``.venv/bin/python`` and
+    ``python3`` are one interpreter (console scripts such as ``emx`` start the latter, DVC's
+    stage commands the former); two venvs on one base Python are not."""
+    return [os.path.realpath(sys.executable), sys.prefix]
+
+
 def env_mismatch(ours: dict[str, str], theirs: dict[str, str]) -> str | None:
     """The first import-time variable set differently in ``theirs``, or None."""
     for name in sorted(set(ours) | set(theirs)):
@@ -130,7 +137,7 @@ def delegate(module: str) -> int | None:
     try:
         conn.connect(path)
         request = {"module": module, "argv": sys.argv, "cwd": os.getcwd(),
-                   "env": dict(os.environ), "executable": sys.executable,
+                   "env": dict(os.environ), "interpreter": interpreter(),
                    "path": sys.path, "startup": process_age()}
         socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
         replies = _lines(conn)
@@ -297,8 +304,8 @@ def _refusal(request: dict[str, Any], server_env: dict[str, str]) -> str | None:
     """Why this process cannot stand in for the client, or None. (Its folder and sys.path
     may differ, as in ``emx run --jobs``'s scratch copies: the child takes the client's and
     imports the project's code from there.)"""
-    if request.get("executable") != sys.executable:
-        return f"another interpreter ({request.get('executable')})"
+    if request.get("interpreter") != interpreter():
+        return f"another interpreter ({request.get('interpreter')})"
     name = env_mismatch(server_env, request.get("env", {}))
     return f"${name} differs from the worker's" if name else None
 

@@ -72,6 +72,25 @@ def test_a_forked_stage_writes_the_bytes_a_cold_one_writes(tiny_model_dir, tmp_p
     assert not Path(extra[warm.ENV]).parent.exists()  # the socket's folder is gone
 
 
+def test_python_and_python3_of_one_environment_are_one_interpreter(tmp_path):
+    """`emx` (a console script) runs as ``.../bin/python3``; DVC's stage commands run
+    ``python``: the worker takes them all the same."""
+    names = {Path(sys.executable).with_name(n) for n in ("python", "python3")}
+    other = next((n for n in sorted(names) if n.exists() and str(n) != sys.executable), None)
+    if other is None:
+        pytest.skip("no python/python3 pair beside this interpreter")
+    write_params(tmp_path, {"m": {"kind": "data", "key": "k1", "out": "artifacts/data/k1",
+                                  "config": {"type": "take", "size": 3, "seed": 0, "dataset": {
+                                      "type": "builtin", "domain": "code",
+                                      "variant": "insecure"}}}})
+    env = base_env()
+    with warm.started(tmp_path, env) as extra:
+        proc = subprocess.run([str(other), "-m", "stages.data", "m"], cwd=tmp_path,
+                              env={**env, **extra}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert record(tmp_path, "m")["warm"] is True
+
+
 def test_exit_codes_and_errors_reach_the_client(tmp_path):
     write_params(tmp_path, {})
     env = base_env()
