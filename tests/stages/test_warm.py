@@ -38,6 +38,13 @@ def run_module(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
                           text=True, timeout=300)
 
 
+def write_data_stage(root: Path) -> None:
+    """A project whose stage ``m`` is a small data stage (no torch)."""
+    write_params(root, {"m": {"kind": "data", "key": "k1", "out": "artifacts/data/k1",
+                              "config": {"type": "take", "size": 3, "seed": 0, "dataset": {
+                                  "type": "builtin", "domain": "code", "variant": "insecure"}}}})
+
+
 def record(root: Path, name: str) -> dict:
     return json.loads((root / ".emx" / "runs" / f"{name}.json").read_text())
 
@@ -79,10 +86,7 @@ def test_python_and_python3_of_one_environment_are_one_interpreter(tmp_path):
     other = next((n for n in sorted(names) if n.exists() and str(n) != sys.executable), None)
     if other is None:
         pytest.skip("no python/python3 pair beside this interpreter")
-    write_params(tmp_path, {"m": {"kind": "data", "key": "k1", "out": "artifacts/data/k1",
-                                  "config": {"type": "take", "size": 3, "seed": 0, "dataset": {
-                                      "type": "builtin", "domain": "code",
-                                      "variant": "insecure"}}}})
+    write_data_stage(tmp_path)
     env = base_env()
     with warm.started(tmp_path, env) as extra:
         proc = subprocess.run([str(other), "-m", "stages.data", "m"], cwd=tmp_path,
@@ -103,10 +107,7 @@ def test_exit_codes_and_errors_reach_the_client(tmp_path):
 def test_what_the_worker_cannot_take_runs_cold(tmp_path):
     """A client whose import-time environment differs, or whose worker is gone, runs the
     stage itself."""
-    write_params(tmp_path, {"m": {"kind": "data", "key": "k1", "out": "artifacts/data/k1",
-                                  "config": {"type": "take", "size": 3, "seed": 0, "dataset": {
-                                      "type": "builtin", "domain": "code",
-                                      "variant": "insecure"}}}})
+    write_data_stage(tmp_path)
     env = base_env()
     with warm.started(tmp_path, env) as extra:
         other = run_module(["-m", "stages.data", "m"], tmp_path,
