@@ -169,13 +169,6 @@ def _under(file: str, prefix: str) -> bool:
     return prefix in ("", ".") or file == prefix or file.startswith(prefix + "/")
 
 
-def metrics_path(params: dict[str, Any], stage: str | None) -> str | None:
-    entry = (params.get("stages") or {}).get(stage) if stage else None
-    if not entry or not entry.get("results"):
-        return None
-    return f"{entry['results']}/metrics.json"
-
-
 def results_dir(params: dict[str, Any], stage: str | None) -> str | None:
     """``results/<stage>`` of ``stage`` (None when it has none)."""
     entry = (params.get("stages") or {}).get(stage) if stage else None

@@ -330,17 +330,18 @@ def phase(name: str) -> Iterator[None]:
         PHASES[name] = PHASES.get(name, 0.0) + spent
 
 
-def _startup() -> float | None:
-    """Seconds from this stage's process start to here; forked from the warm worker, the
-    client's start-up (passed on in ``$EMX_WARM_STARTUP``) plus the time since the fork."""
+def _startup() -> tuple[float | None, bool]:
+    """(seconds from this stage's process start to here, whether it was forked from the warm
+    worker). Forked, it is the client's start-up (passed on in ``$EMX_WARM_STARTUP``) plus
+    the time since the fork."""
     own = warm.process_age()
     before = os.environ.pop(warm.STARTUP_ENV, None)
-    if own is None or before is None:
-        return own
+    if before is None:
+        return own, False
     try:
-        return float(before) + own
+        return (None if own is None else float(before) + own), True
     except ValueError:
-        return own
+        return own, True
 
 
 def phase_summary(total: float) -> str:
@@ -415,8 +416,7 @@ def run_stage(kind: str, body: Callable[[Stage, Path, Path | None], None],
             code = launcher(f"stages.{kind}")
         if code is not None:
             return code
-    forked = warm.STARTUP_ENV in os.environ  # this process is the warm worker's child
-    startup = _startup() if argv is None else None  # meaningful for `python -m` only
+    startup, forked = _startup() if argv is None else (None, False)  # `python -m` only
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print(f"usage: python -m stages.{kind} STAGE-NAME", file=sys.stderr)

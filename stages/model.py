@@ -11,7 +11,6 @@ folder. Every other stage loads models through :func:`stages.lib.models.load_mod
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -77,17 +76,9 @@ def embedded_gguf(name: str) -> Path:
 def conversion_key(gguf: Path) -> str:
     """Everything a conversion reads: the GGUF's bytes, the libraries that convert and save
     it (their versions) and this file."""
-    payload = {"gguf": machine_store.file_hash(gguf), "code": hashlib.sha256(
-                   Path(__file__).read_bytes()).hexdigest(),
-               "versions": {name: _version(name) for name in CONVERTERS}}
+    payload = {"gguf": machine_store.file_hash(gguf),
+               "code": machine_store.code_hash([Path(__file__)], CONVERTERS)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _embedded(stage: Stage, name: str, out: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ instead of computing it again. The stage's outputs are the same bytes either way
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from pathlib import Path
 CACHE_ENV = "EMX_CACHE"
 MANIFEST = "manifest.json"
 BLOCK = 1 << 22
+STAGES = Path(__file__).resolve().parents[1]  # the stages package: code is named from here
 
 
 def cache_root(kind: str) -> Path:
@@ -54,6 +56,22 @@ def file_hash(path: Path) -> str:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(BLOCK), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def code_hash(files: list[Path], packages: tuple[str, ...]) -> str:
+    """The code an entry's computation runs: ``files`` of the stages package (names and
+    bytes) and the installed versions of ``packages``. A change to either computes anew."""
+    h = hashlib.sha256()
+    for package in packages:
+        try:
+            version = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            version = None
+        h.update(f"{package} {version}\x00".encode())
+    for path in files:
+        h.update(Path(path).resolve().relative_to(STAGES).as_posix().encode() + b"\x00"
+                 + Path(path).read_bytes() + b"\x00")
     return h.hexdigest()
 
 

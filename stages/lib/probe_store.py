@@ -31,7 +31,6 @@ from stages.lib.machine_store import folder_hash
 KIND = "probes"  # $EMX_CACHE/probes/<key>/
 VERSION = 2  # 2: entries carry machine_store's manifest
 HEADS, AUDIT = "probe.safetensors", "audit.json"
-_STAGES = Path(__file__).resolve().parents[1]
 # The code the training runs (beside torch): a change to any of these retrains.
 CODE = ("judge_train.py", "common.py", "lib/probes.py", "lib/activations.py",
         "lib/models.py", "lib/judging/metrics.py", "lib/probe_store.py")
@@ -41,18 +40,10 @@ def cache_root() -> Path:
     return machine_store.cache_root(KIND)
 
 
-def code_hash() -> str:
-    import torch
-
-    h = hashlib.sha256(f"torch {torch.__version__}\x00".encode())
-    for rel in CODE:
-        h.update(rel.encode() + b"\x00" + (_STAGES / rel).read_bytes() + b"\x00")
-    return h.hexdigest()
-
-
 def training_key(model_dir: Path, rows: list[dict[str, Any]], settings: dict[str, Any]) -> str:
     """The content address of one training: everything it reads."""
-    payload = {"version": VERSION, "model": folder_hash(model_dir), "code": code_hash(),
+    code = machine_store.code_hash([machine_store.STAGES / rel for rel in CODE], ("torch",))
+    payload = {"version": VERSION, "model": folder_hash(model_dir), "code": code,
                "settings": settings,
                "rows": hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False)
                                       .encode()).hexdigest()}

@@ -403,13 +403,6 @@ def degrade(rows: Sequence[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- storage + scoring
 
 
-def save_probe(out: Path, aligned: Linear, coherent: Linear, state: dict[str, Any],
-               meta: dict[str, Any]) -> None:
-    """Both heads and the coherent view's state (centres, CCA projections) as safetensors."""
-    save_heads(out, aligned, coherent, state)
-    save_meta(out, meta)
-
-
 def save_heads(out: Path, aligned: Linear, coherent: Linear, state: dict[str, Any]) -> None:
     """``probe.safetensors``: the heads and the coherent view's state (no paths, no keys)."""
     import torch
